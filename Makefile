@@ -1,0 +1,145 @@
+# SPDX-License-Identifier: GPL-2.0-only
+# vouch: `make` builds everything into .output/, `make test` runs every test.
+# Quiet by default; `make V=1` prints full commands.
+
+OUTPUT ?= .output
+CLANG ?= clang
+BPFTOOL ?= bpftool
+CC ?= gcc
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+SYSCONFDIR ?= /etc
+DESTDIR ?=
+VERSION := $(shell cat VERSION)
+
+ARCH := $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
+VMLINUX_BTF ?= /sys/kernel/btf/vmlinux
+
+PKGS := libbpf yaml-0.1 jansson
+CFLAGS ?= -O2 -g
+WARN := -Wall -Wextra -Werror -Wno-unused-parameter -Wshadow \
+	-Wstrict-prototypes -Wmissing-prototypes
+ALL_CFLAGS := $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE \
+	-DVOUCH_VERSION='"$(VERSION)"' -Iinclude -Iagent -I$(OUTPUT) -MMD -MP
+LDLIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lelf -lz
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
+	-Iinclude -I$(OUTPUT) -MMD -MP
+
+ifeq ($(V),1)
+Q =
+msg =
+else
+Q = @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+# Agent modules; main.o is vouchd's alone, the rest are shared with tools
+# and unit tests.
+AGENT_SRCS := $(filter-out agent/main.c,$(wildcard agent/*.c))
+AGENT_OBJS := $(patsubst %.c,$(OUTPUT)/%.o,$(AGENT_SRCS))
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(UNIT_SRCS))
+
+BINS := $(OUTPUT)/vouchd $(OUTPUT)/vouchctl $(OUTPUT)/vouch-trigger
+
+.PHONY: all clean deps test unit e2e run bench install uninstall
+all: $(BINS)
+
+$(OUTPUT) $(OUTPUT)/agent $(OUTPUT)/bpf $(OUTPUT)/tools $(OUTPUT)/tests:
+	$(Q)mkdir -p $@
+
+$(OUTPUT)/vmlinux.h: | $(OUTPUT)
+	$(call msg,BTF,$@)
+	$(Q)$(BPFTOOL) btf dump file $(VMLINUX_BTF) format c > $@.tmp && mv $@.tmp $@
+
+$(OUTPUT)/bpf/vouch.bpf.o: bpf/vouch.bpf.c $(OUTPUT)/vmlinux.h | $(OUTPUT)/bpf
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(OUTPUT)/vouch.skel.h: $(OUTPUT)/bpf/vouch.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name vouch_bpf > $@.tmp && mv $@.tmp $@
+
+# Objects that include the skeleton must wait for it; -MMD records the rest.
+$(OUTPUT)/agent/%.o: agent/%.c | $(OUTPUT)/agent $(OUTPUT)/vouch.skel.h
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(OUTPUT)/tools/%.o: tools/%.c | $(OUTPUT)/tools $(OUTPUT)/vouch.skel.h
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(OUTPUT)/vouchd: $(OUTPUT)/agent/main.o $(AGENT_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+
+$(OUTPUT)/vouchctl: $(OUTPUT)/tools/vouchctl.o $(AGENT_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+
+$(OUTPUT)/vouch-trigger: $(OUTPUT)/tools/vouch-trigger.o
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $^ -o $@
+
+$(OUTPUT)/tests/%.o: tests/unit/%.c | $(OUTPUT)/tests $(OUTPUT)/vouch.skel.h
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(OUTPUT)/tests/test_%: $(OUTPUT)/tests/test_%.o $(AGENT_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -lcriterion -o $@
+
+# Installs every Debian package the build, the tests and `make run` need,
+# and only when one is missing.
+DEB_PKGS := make gcc clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev \
+	libyaml-dev libjansson-dev libcriterion-dev pkg-config jq procps \
+	util-linux coreutils
+deps:
+	$(Q)missing=$$(for p in $(DEB_PKGS); do \
+		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | \
+		grep -q '^install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "  DEPS     installing:" $$missing; \
+		apt-get update -q && DEBIAN_FRONTEND=noninteractive \
+		apt-get install -y -q --no-install-recommends $$missing; \
+	fi
+
+unit: $(UNIT_BINS)
+	$(Q)tests/run-unit.sh $(UNIT_BINS)
+
+e2e: $(BINS)
+	$(Q)tests/e2e/run.sh
+
+test: deps
+	$(Q)$(MAKE) --no-print-directory all $(UNIT_BINS)
+	$(Q)tests/run-all.sh
+
+run: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)tools/run-demo.sh
+
+bench: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)tests/bench/exec.sh
+
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SYSCONFDIR)/vouch
+	install -m 0755 $(OUTPUT)/vouchd $(OUTPUT)/vouchctl $(DESTDIR)$(BINDIR)/
+	install -m 0644 rules/example.yaml $(DESTDIR)$(SYSCONFDIR)/vouch/rules.yaml
+	install -m 0644 packaging/vouchd.yaml $(DESTDIR)$(SYSCONFDIR)/vouch/vouchd.yaml
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/vouchd $(DESTDIR)$(BINDIR)/vouchctl
+	rm -f $(DESTDIR)$(SYSCONFDIR)/vouch/rules.yaml
+	rm -f $(DESTDIR)$(SYSCONFDIR)/vouch/vouchd.yaml
+	-rmdir $(DESTDIR)$(SYSCONFDIR)/vouch 2>/dev/null
+
+clean:
+	$(call msg,CLEAN,$(OUTPUT))
+	$(Q)rm -rf $(OUTPUT)
+
+-include $(wildcard $(OUTPUT)/agent/*.d $(OUTPUT)/tools/*.d \
+	$(OUTPUT)/tests/*.d $(OUTPUT)/bpf/*.d)
+
+.DELETE_ON_ERROR:
+.SECONDARY:

@@ -1,0 +1,356 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* vouchd's configuration file (docs/CONFIG.md), checked as strictly as rules. */
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "yamltree.h"
+
+#define CONFIG_NAME_MAX		253	/* a DNS name, as Kubernetes node names */
+#define CONFIG_LOSS_MS_MIN	10
+#define CONFIG_LOSS_MS_MAX	60000
+#define CONFIG_LOSS_MS_DEFAULT	1000
+#define MACHINE_ID_PATH		"/etc/machine-id"
+
+static const char *const top_keys[] = {
+	"rules", "node_name", "agent_id", "log", "events", NULL
+};
+static const char *const log_keys[] = { "level", "format", NULL };
+static const char *const events_keys[] = {
+	"output", "loss_report_ms", NULL
+};
+
+struct cfg_loader {
+	const struct ydoc *doc;
+	struct diags *diags;
+	struct vouchd_config *cfg;
+	char *dir;		/* absolute directory of the config file */
+};
+
+static void err(struct cfg_loader *ld, const struct ynode *node,
+		const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static void err(struct cfg_loader *ld, const struct ynode *node,
+		const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	diags__add(ld->diags, DIAG_ERROR, ld->doc->file, node ? node->line : 0,
+		   node ? node->col : 0, "%s", msg);
+}
+
+/* Names: printable ASCII without spaces. */
+static int name_ok(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s <= 0x20 || (unsigned char)*s >= 0x7f)
+			return 0;
+	return 1;
+}
+
+/* Paths: anything but control characters. */
+static int path_ok(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || (unsigned char)*s == 0x7f)
+			return 0;
+	return 1;
+}
+
+/* A non-empty string value; NULL (with an error) for anything else. */
+static const char *get_string(struct cfg_loader *ld, const struct ynode *node,
+			      const char *key)
+{
+	if (node->type != YNODE_SCALAR) {
+		err(ld, node, "expected a string for '%s', got %s", key,
+		    ytree__describe(node));
+		return NULL;
+	}
+	if (node->len == 0) {
+		err(ld, node, "'%s' must not be empty", key);
+		return NULL;
+	}
+	return node->value;
+}
+
+static char *dir_of(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	char cwd[PATH_MAX];
+	char *dir = NULL;
+
+	if (slash == path)
+		return strdup("/");
+	if (path[0] == '/')
+		return strndup(path, (size_t)(slash - path));
+	if (!getcwd(cwd, sizeof(cwd)))
+		return NULL;
+	if (!slash)
+		return strdup(cwd);
+	if (asprintf(&dir, "%s/%.*s", cwd, (int)(slash - path), path) < 0)
+		return NULL;
+	return dir;
+}
+
+/* Absolute paths stay; relative ones are joined to the config's directory. */
+static void set_path(struct cfg_loader *ld, const struct ynode *node,
+		     const char *key, char **out)
+{
+	const char *value = get_string(ld, node, key);
+	char *joined = NULL;
+
+	if (!value)
+		return;
+	if (node->len >= PATH_MAX || !path_ok(value)) {
+		err(ld, node,
+		    "'%s' must be a path under %d bytes, without control characters",
+		    key, PATH_MAX);
+		return;
+	}
+	if (value[0] == '/')
+		joined = strdup(value);
+	else if (asprintf(&joined, "%s/%s", ld->dir, value) < 0)
+		joined = NULL;
+	if (!joined)
+		err(ld, node, "out of memory");
+	free(*out);
+	*out = joined;
+}
+
+static void set_name(struct cfg_loader *ld, const struct ynode *node,
+		     const char *key, char **out)
+{
+	const char *value = get_string(ld, node, key);
+
+	if (!value)
+		return;
+	if (node->len > CONFIG_NAME_MAX || !name_ok(value)) {
+		err(ld, node,
+		    "'%s' must be 1 to %d printable characters without spaces",
+		    key, CONFIG_NAME_MAX);
+		return;
+	}
+	*out = strdup(value);
+	if (!*out)
+		err(ld, node, "out of memory");
+}
+
+static void parse_log(struct cfg_loader *ld, const struct ynode *node)
+{
+	const struct ynode *level, *format;
+	int v;
+
+	if (node->type != YNODE_MAPPING) {
+		err(ld, node,
+		    "expected a mapping with 'level' and 'format', got %s",
+		    ytree__describe(node));
+		return;
+	}
+	ytree__check_keys(ld->doc, node, log_keys, "log", ld->diags);
+	level = ytree__get(node, "level");
+	format = ytree__get(node, "format");
+	if (level && get_string(ld, level, "level")) {
+		v = log__parse_level(level->value);
+		if (v < 0)
+			err(ld, level,
+			    "unknown log level '%s'; expected error|warn|info|debug",
+			    level->value);
+		else
+			ld->cfg->log_level = (enum log_level)v;
+	}
+	if (format && get_string(ld, format, "format")) {
+		v = log__parse_format(format->value);
+		if (v < 0)
+			err(ld, format,
+			    "unknown log format '%s'; expected text or json",
+			    format->value);
+		else
+			ld->cfg->log_format = (enum log_format)v;
+	}
+}
+
+static void parse_loss_ms(struct cfg_loader *ld, const struct ynode *node)
+{
+	char *end;
+	long v;
+
+	if (node->type != YNODE_SCALAR || node->quoted || node->len == 0 ||
+	    strspn(node->value, "0123456789") != node->len) {
+		err(ld, node,
+		    "expected milliseconds (%d..%d) for 'loss_report_ms'",
+		    CONFIG_LOSS_MS_MIN, CONFIG_LOSS_MS_MAX);
+		return;
+	}
+	errno = 0;
+	v = strtol(node->value, &end, 10);
+	if (errno || *end || v < CONFIG_LOSS_MS_MIN || v > CONFIG_LOSS_MS_MAX) {
+		err(ld, node,
+		    "'loss_report_ms' is %s; it must be between %d and %d",
+		    node->value, CONFIG_LOSS_MS_MIN, CONFIG_LOSS_MS_MAX);
+		return;
+	}
+	ld->cfg->loss_report_ms = (int)v;
+}
+
+static void parse_events(struct cfg_loader *ld, const struct ynode *node)
+{
+	const struct ynode *output, *loss;
+
+	if (node->type != YNODE_MAPPING) {
+		err(ld, node, "expected a mapping with 'output', got %s",
+		    ytree__describe(node));
+		return;
+	}
+	ytree__check_keys(ld->doc, node, events_keys, "events", ld->diags);
+	output = ytree__get(node, "output");
+	loss = ytree__get(node, "loss_report_ms");
+	if (output && output->type == YNODE_SCALAR &&
+	    strcmp(output->value, "stdout") == 0)
+		output = NULL;	/* the default already says stdout */
+	if (output)
+		set_path(ld, output, "output", &ld->cfg->events_output);
+	if (loss)
+		parse_loss_ms(ld, loss);
+}
+
+static void parse_top(struct cfg_loader *ld, const struct ynode *root)
+{
+	const struct ynode *node;
+
+	if (!root) {
+		err(ld, NULL, "the file is empty; it needs at least 'rules: FILE'");
+		return;
+	}
+	if (root->type != YNODE_MAPPING) {
+		err(ld, root, "expected a mapping at the top level, got %s",
+		    ytree__describe(root));
+		return;
+	}
+	ytree__check_keys(ld->doc, root, top_keys, "the vouchd config",
+			  ld->diags);
+	node = ytree__get(root, "rules");
+	if (node)
+		set_path(ld, node, "rules", &ld->cfg->rules_path);
+	else
+		err(ld, root, "missing required key 'rules'");
+	node = ytree__get(root, "node_name");
+	if (node)
+		set_name(ld, node, "node_name", &ld->cfg->node_name);
+	node = ytree__get(root, "agent_id");
+	if (node)
+		set_name(ld, node, "agent_id", &ld->cfg->agent_id);
+	node = ytree__get(root, "log");
+	if (node)
+		parse_log(ld, node);
+	node = ytree__get(root, "events");
+	if (node)
+		parse_events(ld, node);
+}
+
+static char *default_node_name(void)
+{
+	char name[HOST_NAME_MAX + 1];
+
+	if (gethostname(name, sizeof(name)))
+		return strdup("localhost");
+	name[HOST_NAME_MAX] = '\0';
+	return strdup(name);
+}
+
+/* The first line of /etc/machine-id, or NULL when there is none. */
+static char *read_machine_id(void)
+{
+	char line[128];
+	FILE *f = fopen(MACHINE_ID_PATH, "re");
+	size_t n;
+
+	if (!f)
+		return NULL;
+	if (!fgets(line, sizeof(line), f)) {
+		fclose(f);
+		return NULL;
+	}
+	fclose(f);
+	n = strcspn(line, "\r\n");
+	line[n] = '\0';
+	if (n == 0 || !name_ok(line))
+		return NULL;
+	return strdup(line);
+}
+
+static int fill_defaults(struct vouchd_config *cfg)
+{
+	if (!cfg->node_name)
+		cfg->node_name = default_node_name();
+	if (!cfg->node_name)
+		return -ENOMEM;
+	if (!cfg->agent_id)
+		cfg->agent_id = read_machine_id();
+	if (!cfg->agent_id)
+		cfg->agent_id = strdup(cfg->node_name);
+	if (!cfg->events_output)
+		cfg->events_output = strdup("stdout");
+	if (!cfg->agent_id || !cfg->events_output)
+		return -ENOMEM;
+	return 0;
+}
+
+static struct vouchd_config *config_new(void)
+{
+	struct vouchd_config *cfg = calloc(1, sizeof(*cfg));
+
+	if (!cfg)
+		return NULL;
+	cfg->log_level = LOG_LEVEL_INFO;
+	cfg->log_format = LOG_FORMAT_TEXT;
+	cfg->loss_report_ms = CONFIG_LOSS_MS_DEFAULT;
+	return cfg;
+}
+
+struct vouchd_config *config__load(const char *path, struct diags *diags)
+{
+	size_t errors = diags->errors, first = diags->n;
+	struct cfg_loader ld = { .diags = diags };
+	struct ydoc *doc;
+
+	doc = ytree__load_file(path, diags);
+	if (!doc)
+		return NULL;
+	ld.doc = doc;
+	ld.cfg = config_new();
+	ld.dir = dir_of(path);
+	if (!ld.cfg || !ld.dir)
+		err(&ld, NULL, "out of memory");
+	else
+		parse_top(&ld, doc->root);
+	if (ld.cfg && diags->errors == errors && fill_defaults(ld.cfg))
+		err(&ld, NULL, "out of memory");
+
+	free(ld.dir);
+	ytree__free(doc);
+	diags__sort(diags, first);
+	if (diags->errors == errors)
+		return ld.cfg;
+	config__free(ld.cfg);
+	return NULL;
+}
+
+void config__free(struct vouchd_config *cfg)
+{
+	if (!cfg)
+		return;
+	free(cfg->rules_path);
+	free(cfg->node_name);
+	free(cfg->agent_id);
+	free(cfg->events_output);
+	free(cfg);
+}

@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* vouchd's own configuration file (YAML), documented in docs/CONFIG.md. */
+#ifndef VOUCH_CONFIG_H
+#define VOUCH_CONFIG_H
+
+#include "diag.h"
+#include "log.h"
+
+struct vouchd_config {
+	char *rules_path;	/* required */
+	char *node_name;	/* default: the host name */
+	char *agent_id;		/* default: /etc/machine-id, else node_name */
+	enum log_level log_level;	/* default info */
+	enum log_format log_format;	/* default text */
+	char *events_output;	/* "stdout" (default) or a file path */
+	int loss_report_ms;	/* how often loss counters are checked */
+};
+
+/* Relative paths in the file are taken relative to the file's directory. */
+struct vouchd_config *config__load(const char *path, struct diags *diags);
+void config__free(struct vouchd_config *cfg);
+
+#endif /* VOUCH_CONFIG_H */

@@ -1,0 +1,353 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* From ring buffer record to shipped event. */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <bpf/libbpf.h>
+
+#include "cgroup.h"
+#include "events.h"
+#include "log.h"
+
+#define CGROUP_RESCAN_NS	1000000000LL	/* at most one rescan a second */
+
+struct events {
+	struct kernel *kernel;
+	struct sink *sink;
+	struct ring_buffer *rb;
+	struct events_identity id;
+	struct cgroup_index *cgroups;
+	int64_t last_rescan_ns;
+	uint64_t seq;
+	uint64_t shipped;
+	uint64_t reported_losses[VOUCH_EVENT_KIND_MAX];
+	uint64_t lost;
+	int write_errors_logged;
+};
+
+static const char *const kind_names[VOUCH_EVENT_KIND_MAX] = {
+	[VOUCH_EVENT_EXEC] = "exec",
+	[VOUCH_EVENT_SCRIPT] = "script",
+	[VOUCH_EVENT_EXCEPTION] = "exception",
+};
+
+static const char *const mode_names[] = {
+	[VOUCH_MODE_OFF] = "off",
+	[VOUCH_MODE_AUDIT] = "audit",
+	[VOUCH_MODE_ENFORCE] = "enforce",
+};
+
+static const char *const action_names[] = {
+	[VOUCH_ACTION_NONE] = "none",
+	[VOUCH_ACTION_KILLED] = "killed",
+	[VOUCH_ACTION_REPORTED] = "reported",
+	[VOUCH_ACTION_REFUSED] = "refused",
+};
+
+static int64_t clock_ns(clockid_t clock)
+{
+	struct timespec ts;
+
+	clock_gettime(clock, &ts);
+	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+/* The kernel stamps boot time; events carry wall time. */
+static int64_t boot_to_unix_ns(uint64_t boot_ns)
+{
+	return clock_ns(CLOCK_REALTIME) - clock_ns(CLOCK_BOOTTIME) +
+	       (int64_t)boot_ns;
+}
+
+static const char *cgroup_path(struct events *e, uint64_t id)
+{
+	const char *path = cgroup__path(e->cgroups, id);
+	int64_t now = clock_ns(CLOCK_MONOTONIC);
+	struct cgroup_index *fresh;
+
+	if (path || now - e->last_rescan_ns < CGROUP_RESCAN_NS)
+		return path;
+	e->last_rescan_ns = now;
+	fresh = cgroup__scan(e->id.cgroup_mount);
+	if (!fresh)
+		return NULL;
+	cgroup__free(e->cgroups);
+	e->cgroups = fresh;
+	return cgroup__path(e->cgroups, id);
+}
+
+void events__split_argv(struct event_process *p, char *buf, size_t len,
+			int truncated)
+{
+	size_t start = 0;
+
+	p->argc = 0;
+	p->argv_truncated = truncated;
+	buf[len] = '\0';
+	while (start < len && p->argc < EVENT_ARGV_MAX) {
+		p->argv[p->argc++] = &buf[start];
+		start += strlen(&buf[start]) + 1;
+	}
+	if (start < len)
+		p->argv_truncated = 1;
+}
+
+static void describe_rule(const struct policy *pol,
+			  const struct vouch_exec_event *r, const char *scope,
+			  char *buf, size_t len)
+{
+	const struct policy_rule *rule = policy__rule(pol, r->rule_id);
+
+	switch (r->reason) {
+	case VOUCH_REASON_DENY_PATH:
+	case VOUCH_REASON_DENY_INODE:
+		break;
+	case VOUCH_REASON_DIRECT_LOADER:
+		snprintf(buf, len, "%s/deny_direct_loader", scope);
+		return;
+	case VOUCH_REASON_ANONYMOUS:
+		snprintf(buf, len, "%s/deny_anonymous", scope);
+		return;
+	case VOUCH_REASON_PATH_TOO_LONG:
+		snprintf(buf, len, "%s/path_limit", scope);
+		return;
+	case VOUCH_REASON_NOT_ALLOWED:
+		if (r->kind != VOUCH_EVENT_EXCEPTION) {
+			snprintf(buf, len, "%s/exec.allow", scope);
+			return;
+		}
+		break;
+	default:
+		break;
+	}
+	if (rule)
+		snprintf(buf, len, "%s/%s:%s", rule->scope ? rule->scope : "node",
+			 rule->list, rule->path);
+	else
+		snprintf(buf, len, "%s/unknown-rule-%u", scope, r->rule_id);
+}
+
+static void describe_reason(const struct policy *pol,
+			    const struct vouch_exec_event *r,
+			    const char *exe, const char *scope,
+			    char *buf, size_t len)
+{
+	const struct policy_rule *rule = policy__rule(pol, r->rule_id);
+	const char *what = r->kind == VOUCH_EVENT_SCRIPT ? "script" : "executable";
+
+	if (r->kind == VOUCH_EVENT_EXCEPTION && rule && rule->exception) {
+		snprintf(buf, len, "%s %s allowed by exception (owner %s): %s",
+			 what, exe, rule->exception->owner,
+			 rule->exception->reason);
+		return;
+	}
+	switch (r->reason) {
+	case VOUCH_REASON_NOT_ALLOWED:
+		snprintf(buf, len, "%s %s is not on the allow-list of scope '%s'",
+			 what, exe, scope);
+		break;
+	case VOUCH_REASON_DENY_PATH:
+		snprintf(buf, len, "%s %s matches deny entry '%s'", what, exe,
+			 rule ? rule->path : "?");
+		break;
+	case VOUCH_REASON_DENY_INODE:
+		snprintf(buf, len, "%s %s is the same file as denied '%s'",
+			 what, exe, rule ? rule->path : "?");
+		break;
+	case VOUCH_REASON_DIRECT_LOADER:
+		snprintf(buf, len, "the dynamic loader %s was executed directly",
+			 exe);
+		break;
+	case VOUCH_REASON_ANONYMOUS:
+		snprintf(buf, len, "%s %s has no path (memfd or detached file)",
+			 what, exe);
+		break;
+	case VOUCH_REASON_PATH_TOO_LONG:
+		snprintf(buf, len, "%s path is too long or too deep to match a rule",
+			 what);
+		break;
+	default:
+		snprintf(buf, len, "%s %s: reason %u", what, exe, r->reason);
+	}
+}
+
+static void fill_process(struct event_process *p,
+			 const struct vouch_exec_event *r, char *argv_buf,
+			 char *parent_exe)
+{
+
+	p->pid = r->tgid;
+	p->tid = r->pid;
+	p->ppid = r->ppid;
+	p->uid = r->uid;
+	p->gid = r->gid;
+	memcpy(p->comm, r->comm, VOUCH_COMM_LEN);
+	p->comm[VOUCH_COMM_LEN] = '\0';
+	p->dev = r->dev;
+	p->ino = r->ino;
+	p->exe_flags = r->flags;
+	memcpy(argv_buf, r->argv, VOUCH_ARGV_MAX);
+	events__split_argv(p, argv_buf,
+			   r->argv_len < VOUCH_ARGV_MAX ? r->argv_len : VOUCH_ARGV_MAX,
+			   !!(r->flags & VOUCH_ARGV_TRUNCATED));
+	memcpy(parent_exe, r->parent_path, VOUCH_PARENT_PATH_MAX);
+	parent_exe[VOUCH_PARENT_PATH_MAX - 1] = '\0';
+	p->parent_exe = parent_exe[0] ? parent_exe : NULL;
+}
+
+static int ship(struct events *e, struct event *ev)
+{
+	int err;
+
+	ev->agent_id = e->id.agent_id;
+	ev->node = e->id.node;
+	ev->seq = ++e->seq;
+	err = sink__write(e->sink, ev);
+	if (err && !e->write_errors_logged++)
+		log_error("events: failed to write event %llu: %s",
+			  (unsigned long long)ev->seq, strerror(-err));
+	e->shipped++;
+	return err;
+}
+
+static int handle_exec(struct events *e, const struct vouch_exec_event *r)
+{
+	const struct policy *pol = kernel__policy(e->kernel, r->policy_gen);
+	const char *scope = policy__scope_name(pol, r->scope_id);
+	char exe[VOUCH_PATH_MAX + 1], argv_buf[VOUCH_ARGV_MAX + 1];
+	char parent_exe[VOUCH_PARENT_PATH_MAX], rule[VOUCH_PATH_MAX + 128];
+	char reason[2 * VOUCH_PATH_MAX + 256];
+	struct event ev = { 0 };
+
+	memcpy(exe, r->path, VOUCH_PATH_MAX);
+	exe[VOUCH_PATH_MAX] = '\0';
+	if (!scope)
+		scope = r->scope_id == VOUCH_SCOPE_HOST ? "host" : "unknown";
+	ev.time_ns = boot_to_unix_ns(r->boot_ns);
+	ev.kind = kind_names[r->kind];
+	ev.verdict = r->verdict == VOUCH_VERDICT_DENY ? "deny" : "allow";
+	ev.action = r->action < 4 ? action_names[r->action] : "unknown";
+	ev.mode = r->mode < 3 ? mode_names[r->mode] : "unknown";
+	describe_rule(pol, r, scope, rule, sizeof(rule));
+	describe_reason(pol, r, exe, scope, reason, sizeof(reason));
+	ev.rule = rule;
+	ev.reason = reason;
+	ev.has_process = 1;
+	fill_process(&ev.process, r, argv_buf, parent_exe);
+	ev.process.exe = exe;
+	ev.workload.kind = r->scope_id == VOUCH_SCOPE_HOST ? "host" : "cgroup";
+	ev.workload.cgroup_id = r->cgroup_id;
+	ev.workload.cgroup_path = cgroup_path(e, r->cgroup_id);
+	ev.workload.scope = scope;
+	ev.policy_gen = r->policy_gen;
+	return ship(e, &ev);
+}
+
+static int on_record(void *ctx, void *data, size_t size)
+{
+	struct events *e = ctx;
+	const struct vouch_exec_event *r = data;
+
+	if (size < sizeof(*r) || r->kind == 0 || r->kind >= VOUCH_EVENT_KIND_MAX)
+		return 0;	/* not ours to parse; never stop the loop */
+	handle_exec(e, r);
+	return 0;
+}
+
+struct events *events__new(struct kernel *k, struct sink *sink,
+			   const struct events_identity *id)
+{
+	struct events *e = calloc(1, sizeof(*e));
+	int err;
+
+	if (!e)
+		return NULL;
+	e->kernel = k;
+	e->sink = sink;
+	e->id = *id;
+	e->cgroups = cgroup__scan(id->cgroup_mount);
+	e->rb = ring_buffer__new(kernel__events_fd(k), on_record, e, NULL);
+	if (!e->rb) {
+		err = -errno;
+		events__free(e);
+		errno = -err;
+		return NULL;
+	}
+	return e;
+}
+
+void events__free(struct events *e)
+{
+	if (!e)
+		return;
+	ring_buffer__free(e->rb);
+	cgroup__free(e->cgroups);
+	free(e);
+}
+
+int events__fd(const struct events *e)
+{
+	return ring_buffer__epoll_fd(e->rb);
+}
+
+int events__consume(struct events *e)
+{
+	int n = ring_buffer__consume(e->rb);
+
+	sink__flush(e->sink);
+	return n;
+}
+
+int events__report_losses(struct events *e)
+{
+	uint64_t now[VOUCH_EVENT_KIND_MAX];
+	int err = kernel__read_losses(e->kernel, now);
+
+	if (err)
+		return err;
+	for (int kind = 1; kind < VOUCH_EVENT_KIND_MAX; kind++) {
+		struct event ev = { 0 };
+		uint64_t delta = now[kind] - e->reported_losses[kind];
+
+		if (!delta)
+			continue;
+		e->reported_losses[kind] = now[kind];
+		e->lost += delta;
+		ev.time_ns = clock_ns(CLOCK_REALTIME);
+		ev.kind = "loss";
+		ev.reason = "the kernel ring buffer was full";
+		ev.loss_kind = kind_names[kind];
+		ev.loss_count = delta;
+		ship(e, &ev);
+	}
+	return sink__flush(e->sink);
+}
+
+int events__emit_note(struct events *e, const char *kind, const char *msg,
+		      uint32_t policy_gen)
+{
+	struct event ev = { 0 };
+	int err;
+
+	ev.time_ns = clock_ns(CLOCK_REALTIME);
+	ev.kind = kind;
+	ev.reason = msg;
+	ev.policy_gen = policy_gen;
+	err = ship(e, &ev);
+	sink__flush(e->sink);
+	return err;
+}
+
+uint64_t events__shipped(const struct events *e)
+{
+	return e->shipped;
+}
+
+uint64_t events__lost(const struct events *e)
+{
+	return e->lost;
+}

@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The event path in vouchd: reads the kernel's ring buffer, enriches each
+ * record (cgroup path, parent executable, rule and scope names), numbers
+ * it, and hands it to the sink. Losses are read from the kernel's counters
+ * and reported as events of their own.
+ */
+#ifndef VOUCH_EVENTS_H
+#define VOUCH_EVENTS_H
+
+#include <stdint.h>
+#include "kernel.h"
+#include "sink.h"
+
+struct events;
+
+struct events_identity {
+	const char *agent_id;
+	const char *node;
+	const char *cgroup_mount;
+};
+
+struct events *events__new(struct kernel *k, struct sink *sink,
+			   const struct events_identity *id);
+void events__free(struct events *e);
+
+/* A descriptor that becomes readable when records are waiting. */
+int events__fd(const struct events *e);
+/* Ships every record waiting in the ring buffer; count or -errno. */
+int events__consume(struct events *e);
+/* Emits one loss event per kind whose counter moved; 0 or -errno. */
+int events__report_losses(struct events *e);
+/* Emits an agent event (kind "agent" or "policy") with a message. */
+int events__emit_note(struct events *e, const char *kind, const char *msg,
+		      uint32_t policy_gen);
+/* Events shipped so far, and events the kernel reported lost. */
+uint64_t events__shipped(const struct events *e);
+uint64_t events__lost(const struct events *e);
+
+/* Splits a NUL-separated argv block into ev->argv; exposed for tests. */
+void events__split_argv(struct event_process *p, char *buf, size_t len,
+			int truncated);
+
+#endif /* VOUCH_EVENTS_H */

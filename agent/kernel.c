@@ -1,0 +1,344 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* Loads vouch's BPF programs and keeps the policy maps in sync. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "kernel.h"
+#include "log.h"
+#include "vouch.skel.h"
+
+struct kernel {
+	struct vouch_bpf *skel;
+	struct bpf_link *links[8];
+	int n_links;
+	struct policy *active;
+	/* its entries stay loaded until the next swap: a program that read
+	 * the old generation just before the switch still finds them */
+	struct policy *previous;
+};
+
+/* libbpf finds tracepoint ids in tracefs, which a fresh boot may lack. */
+static void ensure_tracefs(void)
+{
+	if (access("/sys/kernel/tracing/events", F_OK) == 0 ||
+	    access("/sys/kernel/debug/tracing/events", F_OK) == 0)
+		return;
+	if (mount("tracefs", "/sys/kernel/tracing", "tracefs", 0, NULL) < 0)
+		log_warn("kernel: failed to mount tracefs: %s", strerror(errno));
+}
+
+static int attach(struct kernel *k, struct bpf_program *prog, int required)
+{
+	struct bpf_link *link = bpf_program__attach(prog);
+	int err;
+
+	if (!link) {
+		err = -errno;
+		if (required) {
+			log_error("kernel: failed to attach program '%s': %s",
+				  bpf_program__name(prog), strerror(-err));
+			return err;
+		}
+		log_warn("kernel: failed to attach program '%s': %s; scripts are judged only through their interpreter",
+			 bpf_program__name(prog), strerror(-err));
+		return 0;
+	}
+	k->links[k->n_links++] = link;
+	return 0;
+}
+
+static int attach_all(struct kernel *k)
+{
+	struct vouch_bpf *s = k->skel;
+	struct {
+		struct bpf_program *prog;
+		int required;
+	} order[] = {
+		/* task tracking first, so no exec finds its process unknown */
+		{ s->progs.vouch_fork, 1 },
+		{ s->progs.vouch_exit, 1 },
+		{ s->progs.vouch_openat_exit, 0 },
+		{ s->progs.vouch_open_exit, 0 },
+		{ s->progs.vouch_openat2_exit, 0 },
+		{ s->progs.vouch_exec, 1 },
+	};
+	int err;
+
+	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
+		err = attach(k, order[i].prog, order[i].required);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+struct kernel *kernel__open(void)
+{
+	struct kernel *k = calloc(1, sizeof(*k));
+	int err;
+
+	if (!k)
+		return NULL;
+	ensure_tracefs();
+	k->skel = vouch_bpf__open();
+	if (!k->skel) {
+		err = -errno;
+		log_error("kernel: failed to open BPF object: %s", strerror(-err));
+		goto err_free;
+	}
+	err = vouch_bpf__load(k->skel);
+	if (err) {
+		log_error("kernel: failed to load BPF programs: %s", strerror(-err));
+		goto err_free;
+	}
+	k->skel->bss->globals.agent_tgid = (uint32_t)getpid();
+	err = attach_all(k);
+	if (err)
+		goto err_free;
+	return k;
+
+err_free:
+	kernel__close(k);
+	errno = -err;
+	return NULL;
+}
+
+void kernel__close(struct kernel *k)
+{
+	if (!k)
+		return;
+	for (int i = k->n_links - 1; i >= 0; i--)
+		bpf_link__destroy(k->links[i]);
+	vouch_bpf__destroy(k->skel);
+	policy__free(k->active);
+	policy__free(k->previous);
+	free(k);
+}
+
+typedef int (*entry_op)(int fd, const void *key, const void *value);
+
+static int op_update(int fd, const void *key, const void *value)
+{
+	return bpf_map_update_elem(fd, key, value, BPF_ANY) ? -errno : 0;
+}
+
+static int op_delete(int fd, const void *key, const void *value)
+{
+	/* the same key may be listed twice, e.g. node-wide and scope deny */
+	if (bpf_map_delete_elem(fd, key) && errno != ENOENT)
+		return -errno;
+	return 0;
+}
+
+static int each_path(const struct policy *p, enum policy_list list, int fd,
+		     entry_op op)
+{
+	struct vouch_path_key key;
+	struct vouch_path_rule rule;
+	int err;
+
+	for (size_t i = 0; i < p->n_paths[list]; i++) {
+		const struct policy_path *e = &p->paths[list][i];
+		size_t len = strlen(e->path);
+		int dir = e->path[len - 1] == '/';
+
+		memset(&key, 0, sizeof(key));
+		key.gen = p->gen;
+		key.scope_id = e->scope_id;
+		memcpy(key.path, e->path, len);
+		/* an exact entry includes its NUL so it matches only itself */
+		key.prefixlen = (uint32_t)(8 + len + (dir ? 0 : 1)) * 8;
+		memset(&rule, 0, sizeof(rule));
+		rule.rule_id = e->rule_id;
+		rule.expires_boot_ns = e->expires_boot_ns;
+		err = op(fd, &key, &rule);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+static int each_inode(const struct policy *p, const struct policy_inode *v,
+		      size_t n, int fd, entry_op op)
+{
+	struct vouch_inode_key key;
+	struct vouch_path_rule rule;
+	int err;
+
+	for (size_t i = 0; i < n; i++) {
+		memset(&key, 0, sizeof(key));
+		key.gen = p->gen;
+		key.scope_id = v[i].scope_id;
+		key.dev = v[i].dev;
+		key.ino = v[i].ino;
+		memset(&rule, 0, sizeof(rule));
+		rule.rule_id = v[i].rule_id;
+		err = op(fd, &key, &rule);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+static int each_scope(const struct policy *p, int fd, entry_op op)
+{
+	for (size_t i = 0; i < p->n_scopes; i++) {
+		struct vouch_scope_key key = {
+			.gen = p->gen, .scope_id = (uint32_t)i,
+		};
+		struct vouch_scope val = {
+			.mode = p->scopes[i].mode, .flags = p->scopes[i].flags,
+		};
+		int err = op(fd, &key, &val);
+
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+static int each_cgroup(const struct policy *p, int fd, entry_op op)
+{
+	for (size_t i = 0; i < p->n_cgroups; i++) {
+		struct vouch_cgroup_key key = {
+			.gen = p->gen, .cgroup_id = p->cgroups[i].cgroup_id,
+		};
+		struct vouch_cgroup_scope val = {
+			.scope_id = p->cgroups[i].scope_id,
+		};
+		int err = op(fd, &key, &val);
+
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+/* Runs op over every map entry of p; scopes last, so that on update no
+ * scope is visible before its lists (the generation is not active yet
+ * anyway, but this keeps a half-written one inert). */
+static int each_entry(struct kernel *k, const struct policy *p, entry_op op)
+{
+	struct vouch_bpf *s = k->skel;
+	int err;
+
+	err = each_path(p, POLICY_ALLOW, bpf_map__fd(s->maps.allow_paths), op);
+	if (!err)
+		err = each_path(p, POLICY_DENY,
+				bpf_map__fd(s->maps.deny_paths), op);
+	if (!err)
+		err = each_path(p, POLICY_EXCEPTION,
+				bpf_map__fd(s->maps.exception_paths), op);
+	if (!err)
+		err = each_inode(p, p->deny_inodes, p->n_deny_inodes,
+				 bpf_map__fd(s->maps.deny_inodes), op);
+	if (!err)
+		err = each_inode(p, p->loaders, p->n_loaders,
+				 bpf_map__fd(s->maps.loaders), op);
+	if (!err)
+		err = each_cgroup(p, bpf_map__fd(s->maps.cgroup_scopes), op);
+	if (!err)
+		err = each_scope(p, bpf_map__fd(s->maps.scopes), op);
+	return err;
+}
+
+int kernel__apply(struct kernel *k, struct policy *p)
+{
+	int err;
+
+	if (k->previous) {
+		err = each_entry(k, k->previous, op_delete);
+		if (err)
+			log_warn("kernel: failed to clear policy generation %u: %s",
+				 k->previous->gen, strerror(-err));
+		policy__free(k->previous);
+		k->previous = NULL;
+	}
+	err = each_entry(k, p, op_update);
+	if (err) {
+		each_entry(k, p, op_delete);
+		return err;
+	}
+	__atomic_store_n(&k->skel->bss->globals.active_gen, p->gen,
+			 __ATOMIC_SEQ_CST);
+	k->previous = k->active;
+	k->active = p;
+	return 0;
+}
+
+const struct policy *kernel__policy(const struct kernel *k, uint32_t gen)
+{
+	if (k->active && k->active->gen == gen)
+		return k->active;
+	if (k->previous && k->previous->gen == gen)
+		return k->previous;
+	return NULL;
+}
+
+const struct policy *kernel__active(const struct kernel *k)
+{
+	return k->active;
+}
+
+int kernel__events_fd(const struct kernel *k)
+{
+	return bpf_map__fd(k->skel->maps.events);
+}
+
+int kernel__read_losses(const struct kernel *k,
+			uint64_t out[VOUCH_EVENT_KIND_MAX])
+{
+	int ncpu = libbpf_num_possible_cpus();
+	int fd = bpf_map__fd(k->skel->maps.losses);
+	uint64_t *per_cpu;
+
+	if (ncpu <= 0)
+		return ncpu ? ncpu : -EINVAL;
+	per_cpu = calloc((size_t)ncpu, sizeof(*per_cpu));
+	if (!per_cpu)
+		return -ENOMEM;
+	for (uint32_t kind = 0; kind < VOUCH_EVENT_KIND_MAX; kind++) {
+		out[kind] = 0;
+		if (bpf_map_lookup_elem(fd, &kind, per_cpu))
+			continue;
+		for (int c = 0; c < ncpu; c++)
+			out[kind] += per_cpu[c];
+	}
+	free(per_cpu);
+	return 0;
+}
+
+int kernel__seed_task(struct kernel *k, uint32_t tgid,
+		      const struct vouch_task *t)
+{
+	int fd = bpf_map__fd(k->skel->maps.tasks);
+
+	/* BPF_NOEXIST: a record the fork hook made is fresher than /proc */
+	if (bpf_map_update_elem(fd, &tgid, t, BPF_NOEXIST) && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+int kernel__assign_cgroup(struct kernel *k, uint64_t cgroup_id,
+			  uint32_t scope_id)
+{
+	struct vouch_cgroup_key key = { .cgroup_id = cgroup_id };
+	struct vouch_cgroup_scope val = { .scope_id = scope_id };
+	int err;
+
+	if (!k->active)
+		return -ENOENT;
+	key.gen = k->active->gen;
+	err = policy__add_cgroup(k->active, cgroup_id, scope_id);
+	if (err)
+		return err;
+	if (bpf_map_update_elem(bpf_map__fd(k->skel->maps.cgroup_scopes),
+				&key, &val, BPF_ANY))
+		return -errno;
+	return 0;
+}

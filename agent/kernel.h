@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The kernel side as vouchd sees it: the loaded and attached BPF programs,
+ * their maps, and the policy in them. Policy swaps are atomic: entries for
+ * the new generation are written next to the old ones, then one store of
+ * the active generation switches every later decision at once.
+ */
+#ifndef VOUCH_KERNEL_H
+#define VOUCH_KERNEL_H
+
+#include <stdint.h>
+#include "policy.h"
+#include "vouch_abi.h"
+
+struct kernel;
+
+/* Opens, loads and attaches the programs; NULL and errno on failure. */
+struct kernel *kernel__open(void);
+/* Detaches everything and frees the maps. NULL-safe. */
+void kernel__close(struct kernel *k);
+
+/*
+ * Makes p the policy in force, taking ownership of it on success. On
+ * failure the policy in force is untouched and p stays the caller's.
+ */
+int kernel__apply(struct kernel *k, struct policy *p);
+/* The policy of generation gen, while its entries are still loaded. */
+const struct policy *kernel__policy(const struct kernel *k, uint32_t gen);
+const struct policy *kernel__active(const struct kernel *k);
+
+int kernel__events_fd(const struct kernel *k);
+/* Sums the per-CPU loss counters into out[kind]; 0 or -errno. */
+int kernel__read_losses(const struct kernel *k,
+			uint64_t out[VOUCH_EVENT_KIND_MAX]);
+/* Records a process that existed before vouchd started. */
+int kernel__seed_task(struct kernel *k, uint32_t tgid,
+		      const struct vouch_task *t);
+/* Assigns a cgroup created after the policy was compiled. */
+int kernel__assign_cgroup(struct kernel *k, uint64_t cgroup_id,
+			  uint32_t scope_id);
+
+#endif /* VOUCH_KERNEL_H */

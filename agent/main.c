@@ -1,0 +1,375 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * vouchd: loads the BPF programs, keeps their maps in step with the rules,
+ * and ships every violation. main() is a list of phases; the run loop waits
+ * on the ring buffer, a signalfd and a timer in one epoll set.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/timerfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cgroup.h"
+#include "config.h"
+#include "events.h"
+#include "kernel.h"
+#include "log.h"
+#include "policy.h"
+#include "procscan.h"
+#include "rules.h"
+#include "sink.h"
+
+struct agent {
+	const char *config_path;
+	struct vouchd_config *cfg;
+	char cgroup_mount[PATH_MAX];
+	struct kernel *kernel;
+	struct sink *sink;
+	struct events *events;
+	uint32_t next_gen;
+	int epoll_fd;
+	int signal_fd;
+	int timer_fd;
+	int stop;
+};
+
+static const char usage[] =
+"Usage: vouchd --config FILE\n"
+"\n"
+"The vouch node agent: checks every exec on this machine in the kernel\n"
+"against the rules in the configuration, kills what is not allowed (or\n"
+"reports it, in audit mode) and ships every violation as an event.\n"
+"\n"
+"  -c, --config FILE   vouchd configuration (YAML), see docs/CONFIG.md\n"
+"      --check         load the configuration and rules, report, and exit\n"
+"  -h, --help          show this help\n"
+"  -V, --version       show the version\n"
+"\n"
+"Signals: SIGHUP reloads the rules; SIGTERM or SIGINT stops and detaches.\n";
+
+static int parse_args(int argc, char **argv, struct agent *a, int *check_only)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "check", no_argument, NULL, 'k' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ 0 },
+	};
+	int c;
+
+	while ((c = getopt_long(argc, argv, "c:hV", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			a->config_path = optarg;
+			break;
+		case 'k':
+			*check_only = 1;
+			break;
+		case 'h':
+			fputs(usage, stdout);
+			exit(0);
+		case 'V':
+			printf("vouchd %s\n", VOUCH_VERSION);
+			exit(0);
+		default:
+			fputs(usage, stderr);
+			return -EINVAL;
+		}
+	}
+	if (optind < argc || !a->config_path) {
+		fputs(usage, stderr);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int load_config(struct agent *a)
+{
+	struct diags d = { 0 };
+
+	a->cfg = config__load(a->config_path, &d);
+	if (!a->cfg) {
+		diags__print(&d, stderr);
+		diags__free(&d);
+		return -EINVAL;
+	}
+	diags__free(&d);
+	log__setup(a->cfg->log_level, a->cfg->log_format, stderr);
+	log__route_libbpf();
+	return 0;
+}
+
+/* Reads and compiles the rules; NULL (with the reason logged) when any
+ * part is wrong, so that nothing half-loaded reaches the kernel. */
+static struct policy *build_policy(struct agent *a, char *why, size_t len)
+{
+	struct cgroup_index *idx;
+	struct vouch_rules *rules;
+	struct policy *p;
+	struct diags d = { 0 };
+
+	rules = rules__load(a->cfg->rules_path, time(NULL), &d);
+	for (size_t i = 0; i < d.n; i++)
+		if (d.items[i].severity == DIAG_WARNING)
+			log_warn("rules: %s:%d:%d: %s", d.items[i].file,
+				 d.items[i].line, d.items[i].col, d.items[i].msg);
+	if (!rules) {
+		diags__first_error(&d, why, len);
+		log_error("rules: failed to load '%s': %zu error(s), first: %s",
+			  a->cfg->rules_path, d.errors, why);
+		diags__free(&d);
+		return NULL;
+	}
+	diags__free(&d);
+	idx = cgroup__scan(a->cgroup_mount);
+	p = policy__compile(rules, idx, a->next_gen);
+	cgroup__free(idx);
+	if (!p) {
+		snprintf(why, len, "failed to compile: %s", strerror(errno));
+		log_error("rules: %s", why);
+	}
+	return p;
+}
+
+static int install_policy(struct agent *a)
+{
+	char why[512] = "", msg[768];
+	struct policy *p = build_policy(a, why, sizeof(why));
+	int err;
+
+	if (!p)
+		goto refused;
+	err = kernel__apply(a->kernel, p);
+	if (err) {
+		snprintf(why, sizeof(why), "failed to write maps: %s",
+			 strerror(-err));
+		log_error("kernel: %s", why);
+		policy__free(p);
+		goto refused;
+	}
+	log_info("policy: generation %u in force: %zu scopes, %zu allow, %zu deny, %zu exception entries",
+		 p->gen, p->n_scopes, p->n_paths[POLICY_ALLOW],
+		 p->n_paths[POLICY_DENY], p->n_paths[POLICY_EXCEPTION]);
+	snprintf(msg, sizeof(msg), "policy generation %u loaded from %s",
+		 p->gen, a->cfg->rules_path);
+	a->next_gen++;
+	if (a->events)
+		events__emit_note(a->events, "policy", msg, p->gen);
+	return 0;
+
+refused:
+	if (a->events) {
+		const struct policy *cur = kernel__active(a->kernel);
+
+		snprintf(msg, sizeof(msg), "reload refused, previous policy stays in force: %s",
+			 why);
+		events__emit_note(a->events, "policy", msg, cur ? cur->gen : 0);
+	}
+	return -EINVAL;
+}
+
+static int open_kernel(struct agent *a)
+{
+	int err = cgroup__find_mount(a->cgroup_mount, sizeof(a->cgroup_mount));
+
+	if (err) {
+		log_error("cgroup: failed to find the cgroup v2 mount: %s",
+			  strerror(-err));
+		return err;
+	}
+	a->kernel = kernel__open();
+	if (!a->kernel)
+		return -errno;
+	err = procscan__seed(a->kernel, a->cgroup_mount);
+	if (err < 0)
+		log_warn("procscan: failed to read /proc: %s", strerror(-err));
+	else
+		log_debug("procscan: %d running processes attributed", err);
+	return 0;
+}
+
+static int open_events(struct agent *a)
+{
+	struct events_identity id = {
+		.agent_id = a->cfg->agent_id,
+		.node = a->cfg->node_name,
+		.cgroup_mount = a->cgroup_mount,
+	};
+
+	a->sink = sink__open(a->cfg->events_output);
+	if (!a->sink) {
+		log_error("events: failed to open output '%s': %s",
+			  a->cfg->events_output, strerror(errno));
+		return -errno;
+	}
+	a->events = events__new(a->kernel, a->sink, &id);
+	if (!a->events) {
+		log_error("events: failed to open the ring buffer: %s",
+			  strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
+static int epoll_add(int epfd, int fd)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.fd = fd };
+
+	return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) ? -errno : 0;
+}
+
+static int open_loop(struct agent *a)
+{
+	struct itimerspec every = { 0 };
+	sigset_t mask;
+	int err;
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGHUP);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	a->signal_fd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	a->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	a->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+	if (a->signal_fd < 0 || a->timer_fd < 0 || a->epoll_fd < 0)
+		return -errno;
+	every.it_interval.tv_sec = a->cfg->loss_report_ms / 1000;
+	every.it_interval.tv_nsec = (a->cfg->loss_report_ms % 1000) * 1000000L;
+	every.it_value = every.it_interval;
+	if (timerfd_settime(a->timer_fd, 0, &every, NULL))
+		return -errno;
+	err = epoll_add(a->epoll_fd, a->signal_fd);
+	if (!err)
+		err = epoll_add(a->epoll_fd, a->timer_fd);
+	if (!err)
+		err = epoll_add(a->epoll_fd, events__fd(a->events));
+	return err;
+}
+
+static void on_signal(struct agent *a)
+{
+	struct signalfd_siginfo si;
+
+	while (read(a->signal_fd, &si, sizeof(si)) == sizeof(si)) {
+		if (si.ssi_signo == SIGHUP) {
+			log_info("vouchd: SIGHUP: reloading rules");
+			/* ship what the old policy decided before names change */
+			events__consume(a->events);
+			install_policy(a);
+		} else {
+			log_info("vouchd: signal %u: stopping", si.ssi_signo);
+			a->stop = 1;
+		}
+	}
+}
+
+static void on_timer(struct agent *a)
+{
+	uint64_t ticks;
+
+	while (read(a->timer_fd, &ticks, sizeof(ticks)) == sizeof(ticks))
+		;
+	events__report_losses(a->events);
+}
+
+static int run_loop(struct agent *a)
+{
+	struct epoll_event ready[4];
+
+	while (!a->stop) {
+		int n = epoll_wait(a->epoll_fd, ready, 4, -1);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		for (int i = 0; i < n; i++) {
+			if (ready[i].data.fd == a->signal_fd)
+				on_signal(a);
+			else if (ready[i].data.fd == a->timer_fd)
+				on_timer(a);
+			else
+				events__consume(a->events);
+		}
+	}
+	/* drain what the kernel decided before we detach */
+	events__consume(a->events);
+	events__report_losses(a->events);
+	return 0;
+}
+
+static void close_all(struct agent *a)
+{
+	if (a->epoll_fd >= 0)
+		close(a->epoll_fd);
+	if (a->timer_fd >= 0)
+		close(a->timer_fd);
+	if (a->signal_fd >= 0)
+		close(a->signal_fd);
+	events__free(a->events);
+	/* detaching first: no decision is made that nobody would report */
+	kernel__close(a->kernel);
+	sink__close(a->sink);
+	config__free(a->cfg);
+}
+
+static int check_only_run(struct agent *a)
+{
+	char why[512];
+	struct policy *p;
+
+	if (cgroup__find_mount(a->cgroup_mount, sizeof(a->cgroup_mount)))
+		strcpy(a->cgroup_mount, "/sys/fs/cgroup");
+	p = build_policy(a, why, sizeof(why));
+	if (!p)
+		return 1;
+	printf("%s: ok (%zu scopes, %zu cgroups matched)\n",
+	       a->cfg->rules_path, p->n_scopes, p->n_cgroups);
+	policy__free(p);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct agent a = { .next_gen = 1, .epoll_fd = -1, .signal_fd = -1,
+			   .timer_fd = -1 };
+	int check_only = 0;
+	int err;
+
+	if (parse_args(argc, argv, &a, &check_only))
+		return 2;
+	if (load_config(&a))
+		return 1;
+	if (check_only) {
+		err = check_only_run(&a);
+		config__free(a.cfg);
+		return err;
+	}
+	err = open_kernel(&a);
+	if (!err && install_policy(&a))
+		err = -EINVAL;
+	if (!err)
+		err = open_events(&a);
+	if (!err)
+		err = open_loop(&a);
+	if (!err) {
+		log_info("vouchd %s: enforcing, rules %s, events to %s",
+			 VOUCH_VERSION, a.cfg->rules_path, a.cfg->events_output);
+		events__emit_note(a.events, "agent", "vouchd started",
+				  kernel__active(a.kernel)->gen);
+		err = run_loop(&a);
+		events__emit_note(a.events, "agent", "vouchd stopping", 0);
+	}
+	close_all(&a);
+	return err ? 1 : 0;
+}

@@ -1,0 +1,94 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * A policy is rules compiled against this node: scope ids, map entries with
+ * resolved cgroup ids and inodes, and the table that names each rule id in
+ * events. Compiling touches no map; kernel__apply_policy() loads the result.
+ */
+#ifndef VOUCH_POLICY_H
+#define VOUCH_POLICY_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "vouch_abi.h"
+#include "cgroup.h"
+#include "rules.h"
+
+enum policy_list {
+	POLICY_ALLOW = 0,
+	POLICY_DENY = 1,
+	POLICY_EXCEPTION = 2,
+	POLICY_LIST_MAX = 3,
+};
+
+struct policy_path {
+	uint32_t scope_id;
+	uint32_t rule_id;
+	uint64_t expires_boot_ns;	/* exceptions only */
+	char path[VOUCH_PATH_MATCH_MAX + 1];
+};
+
+struct policy_inode {
+	uint32_t scope_id;
+	uint32_t rule_id;
+	uint32_t dev;			/* kernel encoding */
+	uint64_t ino;
+};
+
+struct policy_cgroup {
+	uint64_t cgroup_id;
+	uint32_t scope_id;
+};
+
+struct policy_scope {
+	const char *name;		/* points into rules */
+	uint32_t mode;
+	uint32_t flags;
+};
+
+/* What a rule id stands for, for the event's rule and reason fields. */
+struct policy_rule {
+	const char *scope;		/* NULL: node-wide */
+	const char *list;		/* "exec.allow", "deny.exec", ... */
+	const char *path;
+	const struct rules_exception *exception;
+};
+
+struct policy {
+	uint32_t gen;
+	struct vouch_rules *rules;	/* owned */
+	struct policy_scope *scopes;	/* index is the scope id */
+	size_t n_scopes;
+	struct policy_path *paths[POLICY_LIST_MAX];
+	size_t n_paths[POLICY_LIST_MAX];
+	struct policy_inode *deny_inodes;
+	size_t n_deny_inodes;
+	struct policy_inode *loaders;	/* scope_id and rule_id unused */
+	size_t n_loaders;
+	struct policy_cgroup *cgroups;
+	size_t n_cgroups;
+	struct policy_rule *rule_table;	/* index is the rule id */
+	size_t n_rules;
+};
+
+/*
+ * Compiles rules (taking ownership of them, even on failure) for this node:
+ * cgroup patterns matched against idx, files stat'ed for their inodes.
+ * Returns NULL and errno on failure.
+ */
+struct policy *policy__compile(struct vouch_rules *rules,
+			       const struct cgroup_index *idx, uint32_t gen);
+void policy__free(struct policy *p);
+
+/* The kernel's device encoding of a stat() st_dev. */
+uint32_t policy__kernel_dev(uint64_t st_dev);
+/* Boot-time nanoseconds of a unix time, for exception expiry in BPF. */
+uint64_t policy__unix_to_boot_ns(int64_t unix_secs);
+
+/* Records a cgroup created after compiling; 0 or -ENOMEM. */
+int policy__add_cgroup(struct policy *p, uint64_t cgroup_id, uint32_t scope_id);
+/* Scope ids matching cgroup entry path, for cgroups created after load. */
+int policy__scope_for_cgroup(const struct policy *p, const char *path);
+const char *policy__scope_name(const struct policy *p, uint32_t scope_id);
+const struct policy_rule *policy__rule(const struct policy *p, uint32_t id);
+
+#endif /* VOUCH_POLICY_H */

@@ -1,0 +1,102 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* Attributes processes that were running before vouchd to their cgroup. */
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cgroup.h"
+#include "procscan.h"
+
+/* The ppid is the second field after the last ')' of /proc/PID/stat,
+ * since comm itself may hold spaces and parentheses. */
+static int read_ppid(const char *proc_root, uint32_t tgid, uint32_t *ppid)
+{
+	char path[64], buf[1024];
+	const char *close;
+	unsigned int v;
+	size_t n;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%u/stat", proc_root, tgid);
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	close = strrchr(buf, ')');
+	if (!close || sscanf(close + 1, " %*c %u", &v) != 1)
+		return -EINVAL;
+	*ppid = v;
+	return 0;
+}
+
+/* The "0::/path" line of /proc/PID/cgroup is the cgroup v2 membership. */
+static int read_cgroup(const char *proc_root, const char *mount,
+		       uint32_t tgid, uint64_t *id)
+{
+	char path[64], line[PATH_MAX + 8], dir[2 * PATH_MAX];
+	int err = -ENOENT;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%u/cgroup", proc_root, tgid);
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f)) {
+		line[strcspn(line, "\n")] = '\0';
+		if (strncmp(line, "0::", 3) != 0)
+			continue;
+		snprintf(dir, sizeof(dir), "%s%s", mount, line + 3);
+		*id = cgroup__id_of(dir);
+		err = *id ? 0 : -ENOENT;
+		break;
+	}
+	fclose(f);
+	return err;
+}
+
+int procscan__read(const char *proc_root, const char *cgroup_mount,
+		   uint32_t tgid, struct proc_info *out)
+{
+	int err;
+
+	out->tgid = tgid;
+	err = read_ppid(proc_root, tgid, &out->ppid);
+	if (err)
+		return err;
+	return read_cgroup(proc_root, cgroup_mount, tgid, &out->cgroup_id);
+}
+
+int procscan__seed(struct kernel *k, const char *cgroup_mount)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *de;
+	int seeded = 0;
+
+	if (!d)
+		return -errno;
+	while ((de = readdir(d))) {
+		struct vouch_task t = { 0 };
+		struct proc_info info;
+		char *end;
+		unsigned long pid = strtoul(de->d_name, &end, 10);
+
+		if (!isdigit((unsigned char)de->d_name[0]) || *end ||
+		    pid > UINT32_MAX)
+			continue;
+		/* a process that exits meanwhile is simply skipped */
+		if (procscan__read("/proc", cgroup_mount, (uint32_t)pid, &info))
+			continue;
+		t.cgroup_id = info.cgroup_id;
+		t.ppid = info.ppid;
+		if (kernel__seed_task(k, info.tgid, &t) == 0)
+			seeded++;
+	}
+	closedir(d);
+	return seeded;
+}

@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Rule YAML, as security teams write it (rules/README.md documents the
+ * format). rules__load() validates everything and returns a complete rule
+ * set or nothing; it never touches the kernel.
+ */
+#ifndef VOUCH_RULES_H
+#define VOUCH_RULES_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "diag.h"
+
+#define RULES_NAME_MAX		63
+
+struct rules_list {
+	char **items;
+	size_t n;
+};
+
+struct rules_scope {
+	char *name;
+	int host;			/* the host scope: no cgroup of its own */
+	struct rules_list cgroups;	/* fnmatch patterns on cgroup v2 paths */
+	int mode;			/* enum vouch_mode */
+	int has_allowlist;		/* exec.allow given, even empty */
+	struct rules_list allow;	/* exact paths and dir/ prefixes */
+	struct rules_list deny;
+	int deny_direct_loader;		/* default 1 */
+	int deny_anonymous;		/* default 1 */
+	int check_scripts;		/* default 1 */
+};
+
+struct rules_exception {
+	char *scope;			/* NULL: every scope */
+	char *path;			/* exact path or dir/ prefix */
+	char *reason;
+	char *owner;
+	int64_t expires;		/* unix seconds, UTC */
+};
+
+struct vouch_rules {
+	char *source;			/* the file it came from */
+	int mode;			/* default for scopes without one */
+	struct rules_list deny;		/* node-wide deny, every scope */
+	struct rules_list loaders;	/* ELF interpreters */
+	struct rules_scope *scopes;	/* scopes[0] is always the host */
+	size_t n_scopes;
+	struct rules_exception *exceptions;
+	size_t n_exceptions;
+};
+
+/*
+ * Loads and validates a rule file. Returns NULL and fills diags (every error
+ * found, each with file:line:column) when the file is not valid. Warnings,
+ * such as an exception already expired, may be added on success too.
+ * now is the time expiry is judged against (unix seconds).
+ */
+struct vouch_rules *rules__load(const char *path, int64_t now,
+				struct diags *diags);
+void rules__free(struct vouch_rules *rules);
+
+/* Index of the scope named name, or -1. */
+int rules__scope_index(const struct vouch_rules *rules, const char *name);
+
+#endif /* VOUCH_RULES_H */

@@ -1,0 +1,235 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* JSON lines, built with jansson: one object per event, one per line. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <jansson.h>
+
+#include "sink.h"
+#include "vouch_abi.h"
+
+struct sink {
+	FILE *out;
+	int owned;
+};
+
+struct sink *sink__open(const char *where)
+{
+	struct sink *s = calloc(1, sizeof(*s));
+
+	if (!s)
+		return NULL;
+	if (strcmp(where, "stdout") == 0) {
+		s->out = stdout;
+		return s;
+	}
+	s->out = fopen(where, "ae");
+	if (!s->out) {
+		int err = errno;
+
+		free(s);
+		errno = err;
+		return NULL;
+	}
+	s->owned = 1;
+	return s;
+}
+
+/* Length of the valid UTF-8 sequence at s, or 0 when it is not one. */
+static size_t utf8_seq_len(const unsigned char *s)
+{
+	size_t n;
+
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		n = 2;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		n = 3;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		n = 4;
+	else
+		return 0;
+	for (size_t i = 1; i < n; i++)
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+	/* overlong three- and four-byte forms, surrogates, > U+10FFFF */
+	if ((s[0] == 0xe0 && s[1] < 0xa0) || (s[0] == 0xed && s[1] > 0x9f) ||
+	    (s[0] == 0xf0 && s[1] < 0x90) || (s[0] == 0xf4 && s[1] > 0x8f))
+		return 0;
+	return n;
+}
+
+/*
+ * A JSON string of bytes that came from the kernel or from argv: bytes that
+ * are not UTF-8 become U+FFFD, since jansson accepts only valid UTF-8.
+ */
+static json_t *lossy_string(const char *value)
+{
+	const unsigned char *in = (const unsigned char *)value;
+	size_t len = strlen(value);
+	json_t *str;
+	char *out, *o;
+
+	str = json_string(value);
+	if (str)
+		return str;
+	out = malloc(len * 3 + 1);
+	if (!out)
+		return NULL;
+	for (o = out; *in;) {
+		size_t n = utf8_seq_len(in);
+
+		if (n == 0) {
+			memcpy(o, "\xef\xbf\xbd", 3);
+			o += 3;
+			in++;
+			continue;
+		}
+		memcpy(o, in, n);
+		o += n;
+		in += n;
+	}
+	*o = '\0';
+	str = json_string(out);
+	free(out);
+	return str;
+}
+
+/* Adds key: value unless value is NULL; jansson copies the string. */
+static void set_str(json_t *obj, const char *key, const char *value)
+{
+	if (value)
+		json_object_set_new(obj, key, lossy_string(value));
+}
+
+static void set_int(json_t *obj, const char *key, json_int_t value)
+{
+	json_object_set_new(obj, key, json_integer(value));
+}
+
+static void format_time(char *buf, size_t len, int64_t ns)
+{
+	time_t secs = (time_t)(ns / 1000000000);
+	struct tm tm;
+
+	gmtime_r(&secs, &tm);
+	snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d.%09lldZ",
+		 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+		 tm.tm_min, tm.tm_sec, (long long)(ns % 1000000000));
+}
+
+static json_t *process_json(const struct event_process *p)
+{
+	json_t *obj = json_object();
+	json_t *argv = json_array();
+	json_t *flags = json_array();
+
+	set_int(obj, "pid", p->pid);
+	set_int(obj, "tid", p->tid);
+	set_int(obj, "ppid", p->ppid);
+	set_int(obj, "uid", p->uid);
+	set_int(obj, "gid", p->gid);
+	set_str(obj, "comm", p->comm);
+	set_str(obj, "exe", p->exe);
+	set_int(obj, "dev", p->dev);
+	set_int(obj, "inode", (json_int_t)p->ino);
+	for (size_t i = 0; i < p->argc; i++)
+		json_array_append_new(argv, lossy_string(p->argv[i]));
+	json_object_set_new(obj, "argv", argv);
+	if (p->argv_truncated)
+		json_object_set_new(obj, "argvTruncated", json_true());
+	set_str(obj, "parentExe", p->parent_exe);
+	if (p->exe_flags & VOUCH_EXE_ANONYMOUS)
+		json_array_append_new(flags, json_string("anonymous"));
+	if (p->exe_flags & VOUCH_EXE_DELETED)
+		json_array_append_new(flags, json_string("deleted"));
+	if (p->exe_flags & VOUCH_EXE_TRUNCATED)
+		json_array_append_new(flags, json_string("truncated"));
+	if (p->exe_flags & VOUCH_EXE_VIA_SCRIPT)
+		json_array_append_new(flags, json_string("script-interpreter"));
+	json_object_set_new(obj, "exeFlags", flags);
+	return obj;
+}
+
+static json_t *workload_json(const struct event_workload *w)
+{
+	json_t *obj = json_object();
+
+	set_str(obj, "kind", w->kind);
+	set_int(obj, "cgroupId", (json_int_t)w->cgroup_id);
+	set_str(obj, "cgroupPath", w->cgroup_path);
+	set_str(obj, "scope", w->scope);
+	return obj;
+}
+
+char *sink__format_json(const struct event *ev)
+{
+	json_t *obj = json_object();
+	char ts[48];
+	char *text;
+
+	format_time(ts, sizeof(ts), ev->time_ns);
+	set_str(obj, "agentId", ev->agent_id);
+	set_str(obj, "node", ev->node);
+	set_int(obj, "seq", (json_int_t)ev->seq);
+	set_str(obj, "time", ts);
+	set_str(obj, "kind", ev->kind);
+	set_str(obj, "verdict", ev->verdict);
+	set_str(obj, "action", ev->action);
+	set_str(obj, "mode", ev->mode);
+	set_str(obj, "rule", ev->rule);
+	set_str(obj, "reason", ev->reason);
+	if (ev->has_process) {
+		json_object_set_new(obj, "process", process_json(&ev->process));
+		json_object_set_new(obj, "workload",
+				    workload_json(&ev->workload));
+	}
+	if (ev->policy_gen) {
+		json_t *pol = json_object();
+
+		set_int(pol, "generation", ev->policy_gen);
+		json_object_set_new(obj, "policy", pol);
+	}
+	if (ev->loss_kind) {
+		json_t *loss = json_object();
+
+		set_str(loss, "kind", ev->loss_kind);
+		set_int(loss, "count", (json_int_t)ev->loss_count);
+		json_object_set_new(obj, "loss", loss);
+	}
+	/* invalid UTF-8 from argv is escaped rather than refused */
+	text = json_dumps(obj, JSON_COMPACT | JSON_ENSURE_ASCII);
+	json_decref(obj);
+	return text;
+}
+
+int sink__write(struct sink *s, const struct event *ev)
+{
+	char *text = sink__format_json(ev);
+	int err = 0;
+
+	if (!text)
+		return -ENOMEM;
+	if (fprintf(s->out, "%s\n", text) < 0)
+		err = -EIO;
+	free(text);
+	return err;
+}
+
+int sink__flush(struct sink *s)
+{
+	return fflush(s->out) ? -errno : 0;
+}
+
+void sink__close(struct sink *s)
+{
+	if (!s)
+		return;
+	if (s->owned)
+		fclose(s->out);
+	else
+		fflush(s->out);
+	free(s);
+}

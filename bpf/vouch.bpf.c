@@ -1,0 +1,676 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * vouch's kernel side for exec: every exec is judged by the file the kernel
+ * actually runs, against allow- and deny-lists held in maps, and killed with
+ * SIGKILL before its first instruction when the scope enforces. Scripts are
+ * judged a second time, as themselves, when their interpreter opens them.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_tracing.h>
+
+#include "vouch_abi.h"
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+#define SIGKILL 9
+#define NAME_CHUNK 256		/* longest dentry name copied, with NUL */
+#define PATHBUF_MASK (VOUCH_PATH_MAX - 1)
+
+/*
+ * Hides a value from the compiler's range analysis, so that a mask the
+ * verifier needs is not optimised away as redundant.
+ */
+#define opaque(x) asm volatile("" : "+r"(x))
+
+/* vouchd writes these through the skeleton's mmap of .bss. */
+struct vouch_globals globals;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, VOUCH_MAX_CGROUPS);
+	__type(key, struct vouch_cgroup_key);
+	__type(value, struct vouch_cgroup_scope);
+} cgroup_scopes SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, VOUCH_MAX_SCOPES);
+	__type(key, struct vouch_scope_key);
+	__type(value, struct vouch_scope);
+} scopes SEC(".maps");
+
+#define PATH_TRIE(name)							\
+	struct {							\
+		__uint(type, BPF_MAP_TYPE_LPM_TRIE);			\
+		__uint(max_entries, VOUCH_MAX_PATH_RULES);		\
+		__uint(map_flags, BPF_F_NO_PREALLOC);			\
+		__type(key, struct vouch_path_key);			\
+		__type(value, struct vouch_path_rule);			\
+	} name SEC(".maps")
+
+PATH_TRIE(allow_paths);
+PATH_TRIE(deny_paths);
+PATH_TRIE(exception_paths);
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, VOUCH_MAX_INODE_RULES);
+	__type(key, struct vouch_inode_key);
+	__type(value, struct vouch_path_rule);
+} deny_inodes SEC(".maps");
+
+/* ELF interpreters, keyed like deny_inodes with scope_id 0. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 64);
+	__type(key, struct vouch_inode_key);
+	__type(value, __u32);
+} loaders SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, VOUCH_MAX_TASKS);
+	__type(key, __u32);
+	__type(value, struct vouch_task);
+} tasks SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, struct vouch_pending_script);
+} pending_scripts SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, VOUCH_RINGBUF_BYTES);
+} events SEC(".maps");
+
+/* Events the ring buffer could not take, per kind; vouchd reports them. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, VOUCH_EVENT_KIND_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} losses SEC(".maps");
+
+/* What the resolver found out about the executed file. */
+struct exe_id {
+	__u32 dev;
+	__u32 flags;		/* VOUCH_EXE_* */
+	__u64 ino;
+	__u32 len;		/* bytes in pathbuf, without NUL */
+};
+
+/*
+ * Per-CPU working memory: the BPF stack is 512 bytes, far less than a path.
+ * rev is twice VOUCH_PATH_MAX so that a name copied at any masked offset,
+ * and the copy out of it, stay inside it, which is what the verifier
+ * checks.
+ */
+struct scratch {
+	char rev[2 * VOUCH_PATH_MAX];	/* built right to left */
+	char pathbuf[VOUCH_PATH_MAX];	/* the same, from its start */
+	struct vouch_path_key key;
+	char name[VOUCH_NAME_LEN];
+	struct vouch_pending_script script;
+	/*
+	 * Kept here, not on the stack: values that differ between the loop
+	 * exits would otherwise make the verifier walk everything after the
+	 * loops once per exit.
+	 */
+	struct exe_id id;
+	__u32 off;		/* where the path starts in rev */
+	__u32 pad;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct scratch);
+} scratch_map SEC(".maps");
+
+struct decision {
+	__u32 scope_id;
+	__u32 mode;
+	__u32 verdict;
+	__u32 reason;
+	__u32 rule_id;
+	__u32 exception;	/* a denial waived by an exception */
+};
+
+static __always_inline struct scratch *get_scratch(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&scratch_map, &zero);
+}
+
+static __always_inline void count_loss(__u32 kind)
+{
+	__u64 *n = bpf_map_lookup_elem(&losses, &kind);
+
+	if (n)
+		*n += 1;
+}
+
+/* Prepends "/name" to the path being built right to left in s->rev. */
+static __always_inline int prepend_name(struct scratch *s,
+					struct dentry *dentry, int slash)
+{
+	const unsigned char *name = BPF_CORE_READ(dentry, d_name.name);
+	__u32 len = BPF_CORE_READ(dentry, d_name.len);
+	__u32 at = s->off;
+
+	if (len > NAME_CHUNK - 1 || len + 1 > at)
+		return -1;
+	at -= len;
+	opaque(at);
+	bpf_probe_read_kernel(&s->rev[at & PATHBUF_MASK], len & (NAME_CHUNK - 1),
+			      name);
+	if (slash) {
+		at -= 1;
+		opaque(at);
+		s->rev[at & PATHBUF_MASK] = '/';
+	}
+	s->off = at;
+	return 0;
+}
+
+/*
+ * Builds the file's path from the dentry up to the root of its mount
+ * namespace, crossing mount points, the way d_path does, right to left.
+ * Stopping at the namespace root rather than the task's root means chroot
+ * cannot rename a binary. The path starts at s->off in s->rev; the offset
+ * lives in memory, not a register, so that the loop's many exits leave the
+ * verifier with states it can prune.
+ */
+static __always_inline void build_path(struct scratch *s, struct file *file,
+				       __u32 *flags)
+{
+	struct dentry *dentry = BPF_CORE_READ(file, f_path.dentry);
+	struct vfsmount *vfsmnt = BPF_CORE_READ(file, f_path.mnt);
+	struct mount *mnt = container_of(vfsmnt, struct mount, mnt);
+
+	s->off = VOUCH_PATH_MAX - 1;
+	s->rev[VOUCH_PATH_MAX - 1] = '\0';
+	for (int i = 0; i < VOUCH_PATH_DEPTH_MAX; i++) {
+		struct dentry *mnt_root = BPF_CORE_READ(mnt, mnt.mnt_root);
+		struct dentry *parent;
+
+		if (dentry == mnt_root) {
+			struct mount *up = BPF_CORE_READ(mnt, mnt_parent);
+
+			if (up == mnt)
+				return;
+			dentry = BPF_CORE_READ(mnt, mnt_mountpoint);
+			mnt = up;
+			continue;
+		}
+		parent = BPF_CORE_READ(dentry, d_parent);
+		/* memfd, pipes, detached trees: a bare name, no path */
+		if (parent == dentry) {
+			*flags |= VOUCH_EXE_ANONYMOUS;
+			if (prepend_name(s, dentry, 0))
+				break;
+			return;
+		}
+		if (prepend_name(s, dentry, 1))
+			break;
+		dentry = parent;
+	}
+	*flags |= VOUCH_EXE_TRUNCATED;
+}
+
+static __always_inline void resolve_file(struct scratch *s, struct file *file,
+					 struct exe_id *id)
+{
+	struct inode *inode = BPF_CORE_READ(file, f_inode);
+	__u32 off;
+
+	id->flags = 0;
+	id->dev = BPF_CORE_READ(inode, i_sb, s_dev);
+	id->ino = BPF_CORE_READ(inode, i_ino);
+	if (BPF_CORE_READ(inode, __i_nlink) == 0)
+		id->flags |= VOUCH_EXE_DELETED;
+	build_path(s, file, &id->flags);
+	off = s->off & PATHBUF_MASK;
+	id->len = VOUCH_PATH_MAX - 1 - off;
+	bpf_probe_read_kernel(s->pathbuf, VOUCH_PATH_MAX, &s->rev[off]);
+	/* reload from memory from here on, see struct scratch */
+	asm volatile("" ::: "memory");
+}
+
+/*
+ * The scope of the current task: its own cgroup's, else the nearest
+ * ancestor's, else the host's. O(cgroup depth) hash lookups.
+ */
+static __always_inline __u32 lookup_scope(__u32 gen, struct task_struct *task)
+{
+	struct vouch_cgroup_key key = { .gen = gen };
+	struct vouch_cgroup_scope *cs;
+	int level;
+
+	key.cgroup_id = bpf_get_current_cgroup_id();
+	cs = bpf_map_lookup_elem(&cgroup_scopes, &key);
+	if (cs)
+		return cs->scope_id;
+	level = BPF_CORE_READ(task, cgroups, dfl_cgrp, level);
+	for (int i = 1; i < VOUCH_CGROUP_DEPTH_MAX; i++) {
+		if (level - i < 1)
+			break;
+		key.cgroup_id = bpf_get_current_ancestor_cgroup_id(level - i);
+		cs = bpf_map_lookup_elem(&cgroup_scopes, &key);
+		if (cs)
+			return cs->scope_id;
+	}
+	return VOUCH_SCOPE_HOST;
+}
+
+/* Prepares the LPM key; returns 0 when the path is too long to match. */
+static __always_inline int fill_path_key(struct scratch *s, __u32 gen,
+					 __u32 scope_id, __u32 len)
+{
+	if (len > VOUCH_PATH_MATCH_MAX)
+		return 0;
+	s->key.gen = gen;
+	s->key.scope_id = scope_id;
+	bpf_probe_read_kernel(s->key.path, sizeof(s->key.path), s->pathbuf);
+	/* header plus path plus NUL: exact entries end in NUL, dirs in '/' */
+	s->key.prefixlen = (8 + len + 1) * 8;
+	return 1;
+}
+
+static __always_inline int denied_inode(__u32 gen, __u32 scope_id,
+					const struct exe_id *id,
+					struct decision *d)
+{
+	struct vouch_inode_key key = {
+		.gen = gen, .scope_id = scope_id, .dev = id->dev, .ino = id->ino,
+	};
+	struct vouch_path_rule *rule = bpf_map_lookup_elem(&deny_inodes, &key);
+
+	if (!rule)
+		return 0;
+	d->reason = VOUCH_REASON_DENY_INODE;
+	d->rule_id = rule->rule_id;
+	return 1;
+}
+
+static __always_inline int is_loader(__u32 gen, const struct exe_id *id)
+{
+	struct vouch_inode_key key = {
+		.gen = gen, .dev = id->dev, .ino = id->ino,
+	};
+
+	return bpf_map_lookup_elem(&loaders, &key) != NULL;
+}
+
+/*
+ * The decision, in this order: a deny entry (path or inode) always wins;
+ * then the scope's checks on what the file is; then an allow entry; then,
+ * in an allow-list scope, anything else is denied. A denial may still be
+ * waived by an unexpired exception, whose use is reported.
+ */
+static __always_inline void judge(struct scratch *s, __u32 gen,
+				  const struct vouch_scope *sc,
+				  const struct exe_id *id, int exe,
+				  struct decision *d)
+{
+	int matchable = fill_path_key(s, gen, d->scope_id, id->len);
+	struct vouch_path_rule *rule = NULL;
+
+	d->verdict = VOUCH_VERDICT_DENY;
+	/* fail closed: a path that cannot be matched is judged by no list */
+	if (!matchable || (id->flags & VOUCH_EXE_TRUNCATED)) {
+		d->reason = VOUCH_REASON_PATH_TOO_LONG;
+		return;
+	}
+	rule = bpf_map_lookup_elem(&deny_paths, &s->key);
+	if (rule) {
+		d->reason = VOUCH_REASON_DENY_PATH;
+		d->rule_id = rule->rule_id;
+		goto exception;
+	}
+	if (denied_inode(gen, d->scope_id, id, d))
+		goto exception;
+	if ((sc->flags & VOUCH_SCOPE_DENY_ANONYMOUS) &&
+	    (id->flags & VOUCH_EXE_ANONYMOUS)) {
+		d->reason = VOUCH_REASON_ANONYMOUS;
+		goto exception;
+	}
+	if (exe && (sc->flags & VOUCH_SCOPE_DENY_LOADER) && is_loader(gen, id)) {
+		d->reason = VOUCH_REASON_DIRECT_LOADER;
+		goto exception;
+	}
+	if (!(sc->flags & VOUCH_SCOPE_HAS_ALLOWLIST)) {
+		d->verdict = VOUCH_VERDICT_ALLOW;
+		return;
+	}
+	rule = bpf_map_lookup_elem(&allow_paths, &s->key);
+	if (rule && !(id->flags & VOUCH_EXE_ANONYMOUS)) {
+		d->verdict = VOUCH_VERDICT_ALLOW;
+		d->rule_id = rule->rule_id;
+		return;
+	}
+	d->reason = VOUCH_REASON_NOT_ALLOWED;
+exception:
+	rule = bpf_map_lookup_elem(&exception_paths, &s->key);
+	if (!rule)
+		return;
+	if (rule->expires_boot_ns && rule->expires_boot_ns < bpf_ktime_get_boot_ns())
+		return;
+	d->exception = 1;
+	d->rule_id = rule->rule_id;
+}
+
+static __always_inline void fill_argv(struct vouch_exec_event *ev,
+				      struct task_struct *task)
+{
+	unsigned long start = BPF_CORE_READ(task, mm, arg_start);
+	unsigned long end = BPF_CORE_READ(task, mm, arg_end);
+	unsigned long len = end - start;
+
+	if (end <= start) {
+		ev->argv_len = 0;
+		return;
+	}
+	/* one byte short of the buffer, so the mask below bounds the read */
+	if (len > VOUCH_ARGV_MAX - 1) {
+		len = VOUCH_ARGV_MAX - 1;
+		ev->flags |= VOUCH_ARGV_TRUNCATED;
+	}
+	len &= VOUCH_ARGV_MAX - 1;
+	if (bpf_probe_read_user(ev->argv, len, (void *)start) == 0)
+		ev->argv_len = len;
+}
+
+/*
+ * The parent's executable, resolved now: by the time vouchd reads the
+ * event the parent may be gone. Only denials pay for this second walk.
+ */
+static __always_inline void fill_parent_path(struct scratch *s,
+					     struct vouch_exec_event *ev,
+					     struct task_struct *task)
+{
+	struct file *exe = BPF_CORE_READ(task, real_parent, mm, exe_file);
+	__u32 flags = 0, off;
+
+	ev->parent_path[0] = '\0';
+	if (!exe)
+		return;
+	build_path(s, exe, &flags);
+	off = s->off & PATHBUF_MASK;
+	bpf_probe_read_kernel(ev->parent_path, sizeof(ev->parent_path),
+			      &s->rev[off]);
+	ev->parent_path[VOUCH_PARENT_PATH_MAX - 1] = '\0';
+}
+
+static __always_inline void emit(struct scratch *s, struct task_struct *task,
+				 __u16 kind, const struct exe_id *id,
+				 const struct decision *d, __u8 action)
+{
+	struct vouch_exec_event *ev;
+	__u64 uid_gid;
+
+	ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);
+	if (!ev) {
+		count_loss(kind);
+		return;
+	}
+	uid_gid = bpf_get_current_uid_gid();
+	ev->kind = kind;
+	ev->flags = id->flags;
+	ev->verdict = d->verdict;
+	ev->action = action;
+	ev->mode = d->mode;
+	ev->reason = d->reason;
+	ev->boot_ns = bpf_ktime_get_boot_ns();
+	ev->pid = BPF_CORE_READ(task, pid);
+	ev->tgid = BPF_CORE_READ(task, tgid);
+	ev->ppid = BPF_CORE_READ(task, real_parent, tgid);
+	ev->uid = (__u32)uid_gid;
+	ev->gid = uid_gid >> 32;
+	ev->scope_id = d->scope_id;
+	ev->rule_id = d->rule_id;
+	ev->policy_gen = globals.active_gen;
+	ev->cgroup_id = bpf_get_current_cgroup_id();
+	ev->dev = id->dev;
+	ev->pad = 0;
+	ev->ino = id->ino;
+	ev->path_len = id->len;
+	ev->argv_len = 0;
+	ev->pad2 = 0;
+	bpf_get_current_comm(ev->comm, sizeof(ev->comm));
+	bpf_probe_read_kernel(ev->path, sizeof(ev->path), s->pathbuf);
+	fill_argv(ev, task);
+	fill_parent_path(s, ev, task);
+	bpf_ringbuf_submit(ev, 0);
+}
+
+/* Acts on a decision: kill or report, and tell vouchd. */
+static __always_inline void act(struct scratch *s, struct task_struct *task,
+				__u16 kind, const struct exe_id *id,
+				struct decision *d)
+{
+	__u8 action = VOUCH_ACTION_REPORTED;
+
+	if (d->verdict == VOUCH_VERDICT_ALLOW)
+		return;
+	if (d->exception) {
+		d->verdict = VOUCH_VERDICT_ALLOW;
+		emit(s, task, VOUCH_EVENT_EXCEPTION, id, d, VOUCH_ACTION_NONE);
+		return;
+	}
+	if (d->mode == VOUCH_MODE_ENFORCE) {
+		/* delivered on return to user space: no instruction runs */
+		bpf_send_signal(SIGKILL);
+		action = VOUCH_ACTION_KILLED;
+	}
+	emit(s, task, kind, id, d, action);
+}
+
+/* Keeps the name the script was exec'd by, to recognise its open later. */
+static __always_inline void note_script(struct scratch *s,
+					struct linux_binprm *bprm, __u32 tgid)
+{
+	const char *filename = BPF_CORE_READ(bprm, filename);
+	long n;
+
+	n = bpf_probe_read_kernel_str(s->script.path, sizeof(s->script.path),
+				      filename);
+	if (n <= 1)
+		return;
+	s->script.len = n - 1;
+	bpf_map_update_elem(&pending_scripts, &tgid, &s->script, BPF_ANY);
+}
+
+static __always_inline struct vouch_task *track_task(struct task_struct *task)
+{
+	__u32 tgid = BPF_CORE_READ(task, tgid);
+	struct vouch_task fresh = {};
+	struct vouch_task *t;
+
+	t = bpf_map_lookup_elem(&tasks, &tgid);
+	if (!t) {
+		bpf_map_update_elem(&tasks, &tgid, &fresh, BPF_NOEXIST);
+		t = bpf_map_lookup_elem(&tasks, &tgid);
+		if (!t)
+			return NULL;
+	}
+	t->cgroup_id = bpf_get_current_cgroup_id();
+	t->ppid = BPF_CORE_READ(task, real_parent, tgid);
+	return t;
+}
+
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(vouch_exec, struct task_struct *task, pid_t old_pid,
+	     struct linux_binprm *bprm)
+{
+	__u32 gen = globals.active_gen;
+	struct decision d = {};
+	struct vouch_scope_key sk;
+	__u32 tgid = BPF_CORE_READ(task, tgid);
+	struct vouch_scope *sc;
+	struct scratch *s;
+
+	track_task(task);
+	/* a new image: whatever script the old one was to open is moot */
+	bpf_map_delete_elem(&pending_scripts, &tgid);
+	if (!gen)
+		return 0;
+	s = get_scratch();
+	if (!s)
+		return 0;
+	d.scope_id = lookup_scope(gen, task);
+	sk.gen = gen;
+	sk.scope_id = d.scope_id;
+	sc = bpf_map_lookup_elem(&scopes, &sk);
+	if (!sc || sc->mode == VOUCH_MODE_OFF)
+		return 0;
+	d.mode = sc->mode;
+
+	/* binfmt_script and binfmt_misc replace interp with the interpreter */
+	if (BPF_CORE_READ(bprm, interp) != BPF_CORE_READ(bprm, filename)) {
+		if (sc->flags & VOUCH_SCOPE_CHECK_SCRIPTS)
+			note_script(s, bprm, tgid);
+		resolve_file(s, BPF_CORE_READ(bprm, file), &s->id);
+		s->id.flags |= VOUCH_EXE_VIA_SCRIPT;
+	} else {
+		resolve_file(s, BPF_CORE_READ(bprm, file), &s->id);
+	}
+	judge(s, gen, sc, &s->id, 1, &d);
+	act(s, task, VOUCH_EVENT_EXEC, &s->id, &d);
+	return 0;
+}
+
+static __always_inline struct file *fd_to_file(struct task_struct *task,
+					       long fd)
+{
+	struct file **fds = BPF_CORE_READ(task, files, fdt, fd);
+	struct file *file = NULL;
+
+	bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]);
+	return file;
+}
+
+/*
+ * Whether file is the one the pending script names: the path the kernel
+ * handed the interpreter ends in "/" followed by the file's own name.
+ */
+static __always_inline int is_the_script(struct scratch *s, struct file *file,
+					 const struct vouch_pending_script *ps)
+{
+	const unsigned char *name = BPF_CORE_READ(file, f_path.dentry,
+						  d_name.name);
+	__u32 len = BPF_CORE_READ(file, f_path.dentry, d_name.len);
+	__u32 start;
+
+	if (len == 0 || len >= VOUCH_NAME_LEN || len > ps->len)
+		return 0;
+	start = ps->len - len;
+	if (start > 0 && ps->path[(start - 1) & (VOUCH_SCRIPT_PATH_MAX - 1)] != '/')
+		return 0;
+	bpf_probe_read_kernel(s->name, sizeof(s->name), name);
+	for (int i = 0; i < VOUCH_NAME_LEN; i++) {
+		if (i >= len)
+			return 1;
+		if (s->name[i] != ps->path[(start + i) & (VOUCH_SCRIPT_PATH_MAX - 1)])
+			return 0;
+	}
+	return 1;
+}
+
+/*
+ * A script's interpreter opens the script by the name the kernel passed it.
+ * That open is where the script is judged as itself, before the
+ * interpreter has read a byte of it.
+ */
+static __always_inline int check_script_open(long fd)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	__u32 gen = globals.active_gen;
+	struct vouch_pending_script *ps;
+	struct decision d = {};
+	struct vouch_scope_key sk;
+	struct vouch_scope *sc;
+	struct scratch *s;
+	struct file *file;
+
+	if (fd < 0 || !gen)
+		return 0;
+	ps = bpf_map_lookup_elem(&pending_scripts, &tgid);
+	if (!ps)
+		return 0;
+	s = get_scratch();
+	file = fd_to_file(task, fd);
+	if (!s || !file || !is_the_script(s, file, ps))
+		return 0;
+	bpf_map_delete_elem(&pending_scripts, &tgid);
+
+	d.scope_id = lookup_scope(gen, task);
+	sk.gen = gen;
+	sk.scope_id = d.scope_id;
+	sc = bpf_map_lookup_elem(&scopes, &sk);
+	if (!sc || sc->mode == VOUCH_MODE_OFF)
+		return 0;
+	d.mode = sc->mode;
+	resolve_file(s, file, &s->id);
+	judge(s, gen, sc, &s->id, 0, &d);
+	act(s, task, VOUCH_EVENT_SCRIPT, &s->id, &d);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit_openat")
+int vouch_openat_exit(struct trace_event_raw_sys_exit *ctx)
+{
+	return check_script_open(ctx->ret);
+}
+
+SEC("tracepoint/syscalls/sys_exit_open")
+int vouch_open_exit(struct trace_event_raw_sys_exit *ctx)
+{
+	return check_script_open(ctx->ret);
+}
+
+SEC("tracepoint/syscalls/sys_exit_openat2")
+int vouch_openat2_exit(struct trace_event_raw_sys_exit *ctx)
+{
+	return check_script_open(ctx->ret);
+}
+
+/* A new process inherits its parent's record; threads share their group's. */
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(vouch_fork, struct task_struct *parent, struct task_struct *child)
+{
+	__u32 ptgid = BPF_CORE_READ(parent, tgid);
+	__u32 ctgid = BPF_CORE_READ(child, tgid);
+	struct vouch_task fresh = {};
+	struct vouch_task *pt;
+
+	if (BPF_CORE_READ(child, pid) != ctgid)
+		return 0;
+	pt = bpf_map_lookup_elem(&tasks, &ptgid);
+	if (pt)
+		fresh = *pt;
+	else
+		fresh.cgroup_id = bpf_get_current_cgroup_id();
+	fresh.ppid = ptgid;
+	bpf_map_update_elem(&tasks, &ctgid, &fresh, BPF_ANY);
+	return 0;
+}
+
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(vouch_exit, struct task_struct *task)
+{
+	__u32 tgid = BPF_CORE_READ(task, tgid);
+
+	if (BPF_CORE_READ(task, pid) != tgid)
+		return 0;
+	bpf_map_delete_elem(&tasks, &tgid);
+	return 0;
+}

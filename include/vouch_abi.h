@@ -1,0 +1,213 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * The ABI between vouch's BPF programs and vouchd: map keys and values and
+ * ring buffer records. Both compilers include this file, so it uses only
+ * fixed-width __u* types, explicit padding and explicit enum values.
+ */
+#ifndef VOUCH_ABI_H
+#define VOUCH_ABI_H
+
+#ifndef __VMLINUX_H__
+#include <linux/types.h>
+#endif
+
+#define VOUCH_PATH_MAX		512	/* resolved path buffer, with NUL */
+#define VOUCH_PATH_MATCH_MAX	247	/* longest path a rule can match */
+#define VOUCH_PATH_DEPTH_MAX	64	/* dentries walked per path */
+#define VOUCH_ARGV_MAX		256	/* argv bytes copied per exec */
+#define VOUCH_PARENT_PATH_MAX	256	/* parent's executable, truncated */
+#define VOUCH_COMM_LEN		16
+#define VOUCH_NAME_LEN		64	/* longest script name recognised */
+#define VOUCH_SCRIPT_PATH_MAX	256	/* script path kept until its open */
+#define VOUCH_CGROUP_DEPTH_MAX	16	/* cgroup ancestors tried per exec */
+
+#define VOUCH_MAX_SCOPES	1024
+#define VOUCH_MAX_PATH_RULES	65536
+#define VOUCH_MAX_INODE_RULES	16384
+#define VOUCH_MAX_CGROUPS	16384
+#define VOUCH_MAX_TASKS		65536
+#define VOUCH_RINGBUF_BYTES	(8U << 20)
+
+/* The host scope: every process whose cgroup has no scope of its own. */
+#define VOUCH_SCOPE_HOST	0
+
+enum vouch_mode {
+	VOUCH_MODE_OFF = 0,
+	VOUCH_MODE_AUDIT = 1,
+	VOUCH_MODE_ENFORCE = 2,
+};
+
+enum vouch_verdict {
+	VOUCH_VERDICT_ALLOW = 0,
+	VOUCH_VERDICT_DENY = 1,
+};
+
+enum vouch_action {
+	VOUCH_ACTION_NONE = 0,
+	VOUCH_ACTION_KILLED = 1,
+	VOUCH_ACTION_REPORTED = 2,
+	VOUCH_ACTION_REFUSED = 3,
+};
+
+/* Why an exec was denied, or why a denial was waived. */
+enum vouch_reason {
+	VOUCH_REASON_NONE = 0,
+	VOUCH_REASON_NOT_ALLOWED = 1,	/* scope has an allow-list, no entry */
+	VOUCH_REASON_DENY_PATH = 2,	/* a deny entry matched the path */
+	VOUCH_REASON_DENY_INODE = 3,	/* a deny entry matched dev+inode */
+	VOUCH_REASON_DIRECT_LOADER = 4,	/* ld.so executed as the program */
+	VOUCH_REASON_ANONYMOUS = 5,	/* memfd or other file without a path */
+	VOUCH_REASON_PATH_TOO_LONG = 6,	/* path too long to match a rule */
+};
+
+enum vouch_event_kind {
+	VOUCH_EVENT_EXEC = 1,
+	VOUCH_EVENT_SCRIPT = 2,		/* a script judged when opened */
+	VOUCH_EVENT_EXCEPTION = 3,	/* a denial waived by an exception */
+	VOUCH_EVENT_KIND_MAX = 4,
+};
+
+/* Scope flags, in struct vouch_scope.flags. */
+#define VOUCH_SCOPE_HAS_ALLOWLIST	(1U << 0)
+#define VOUCH_SCOPE_DENY_LOADER		(1U << 1)
+#define VOUCH_SCOPE_DENY_ANONYMOUS	(1U << 2)
+#define VOUCH_SCOPE_CHECK_SCRIPTS	(1U << 3)
+
+/* Exec event flags, in struct vouch_exec_event.flags. */
+#define VOUCH_EXE_ANONYMOUS	(1U << 0)
+#define VOUCH_EXE_TRUNCATED	(1U << 1)
+#define VOUCH_EXE_DELETED	(1U << 2)
+#define VOUCH_EXE_VIA_SCRIPT	(1U << 3)	/* exe is a script's interpreter */
+#define VOUCH_ARGV_TRUNCATED	(1U << 4)
+
+/*
+ * Global state read by every program. Lives in the skeleton's .bss, which
+ * vouchd writes through its memory mapping; active_gen is the only field a
+ * policy swap changes.
+ */
+struct vouch_globals {
+	__u32 active_gen;
+	__u32 agent_tgid;
+};
+
+/* HASH cgroup_scopes: which scope a cgroup and its descendants belong to. */
+struct vouch_cgroup_key {
+	__u32 gen;
+	__u32 pad;
+	__u64 cgroup_id;
+};
+
+struct vouch_cgroup_scope {
+	__u32 scope_id;
+	__u32 pad;
+};
+
+/* HASH scopes. */
+struct vouch_scope_key {
+	__u32 gen;
+	__u32 scope_id;
+};
+
+struct vouch_scope {
+	__u32 mode;		/* enum vouch_mode */
+	__u32 flags;		/* VOUCH_SCOPE_* */
+};
+
+/*
+ * LPM_TRIE allow_paths, deny_paths, exception_paths. A directory entry ends
+ * in '/' and matches everything below it; an exact entry includes the
+ * terminating NUL so it matches only itself. gen and scope_id are part of
+ * the matched prefix, so every entry has prefixlen >= 64.
+ */
+struct vouch_path_key {
+	__u32 prefixlen;
+	__u32 gen;
+	__u32 scope_id;
+	char path[VOUCH_PATH_MATCH_MAX + 1];
+};
+
+struct vouch_path_rule {
+	__u32 rule_id;
+	__u32 pad;
+	__u64 expires_boot_ns;	/* exceptions only; 0 = never */
+};
+
+/* HASH deny_inodes: a denied file by identity, whatever its name. */
+struct vouch_inode_key {
+	__u32 gen;
+	__u32 scope_id;
+	__u32 dev;		/* kernel encoding: major << 20 | minor */
+	__u32 pad;
+	__u64 ino;
+};
+
+/* HASH loaders: ELF interpreters, denied when executed as the program. */
+struct vouch_loader_key {
+	__u32 dev;
+	__u32 pad;
+	__u64 ino;
+};
+
+/* HASH tasks, keyed by tgid: what a process carries from exec to exec. */
+struct vouch_task {
+	__u64 cgroup_id;
+	__u32 ppid;
+	__u32 flags;		/* reserved */
+};
+
+/*
+ * LRU_HASH pending_scripts, keyed by tgid: a script whose interpreter has
+ * been exec'd but has not opened it yet. path is the name the kernel gave
+ * the interpreter, used only to recognise that open; the decision is then
+ * made on the file actually opened.
+ */
+struct vouch_pending_script {
+	__u32 len;
+	__u32 pad;
+	char path[VOUCH_SCRIPT_PATH_MAX];
+};
+
+/* Ring buffer record for every exec or script decision worth reporting. */
+struct vouch_exec_event {
+	__u16 kind;		/* enum vouch_event_kind */
+	__u16 flags;		/* VOUCH_EXE_* */
+	__u8 verdict;		/* enum vouch_verdict */
+	__u8 action;		/* enum vouch_action */
+	__u8 mode;		/* enum vouch_mode */
+	__u8 reason;		/* enum vouch_reason */
+	__u64 boot_ns;
+	__u32 pid;
+	__u32 tgid;
+	__u32 ppid;
+	__u32 uid;
+	__u32 gid;
+	__u32 scope_id;
+	__u32 rule_id;
+	__u32 policy_gen;
+	__u64 cgroup_id;
+	__u32 dev;
+	__u32 pad;
+	__u64 ino;
+	__u16 path_len;
+	__u16 argv_len;
+	__u32 pad2;
+	char comm[VOUCH_COMM_LEN];
+	char path[VOUCH_PATH_MAX];
+	char argv[VOUCH_ARGV_MAX];
+	char parent_path[VOUCH_PARENT_PATH_MAX];
+};
+
+#ifndef __VMLINUX_H__
+_Static_assert(sizeof(struct vouch_globals) == 8, "vouch_globals ABI");
+_Static_assert(sizeof(struct vouch_cgroup_key) == 16, "cgroup_key ABI");
+_Static_assert(sizeof(struct vouch_scope) == 8, "scope ABI");
+_Static_assert(sizeof(struct vouch_path_key) == 260, "path_key ABI");
+_Static_assert(sizeof(struct vouch_path_rule) == 16, "path_rule ABI");
+_Static_assert(sizeof(struct vouch_inode_key) == 24, "inode_key ABI");
+_Static_assert(sizeof(struct vouch_loader_key) == 16, "loader_key ABI");
+_Static_assert(sizeof(struct vouch_task) == 16, "task ABI");
+_Static_assert(sizeof(struct vouch_pending_script) == 264, "script ABI");
+_Static_assert(sizeof(struct vouch_exec_event) == 1120, "exec_event ABI");
+#endif
+
+#endif /* VOUCH_ABI_H */

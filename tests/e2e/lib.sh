@@ -1,0 +1,167 @@
+# SPDX-License-Identifier: GPL-2.0-only
+# Shared setup for vouch's end-to-end tests: a private work directory, a
+# test cgroup that every test rule is scoped to, a vouchd started on the
+# real kernel, and cleanup that runs however the test ends.
+
+set -u
+
+TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+OUT=${OUTPUT:-$TOP/.output}
+VOUCHD=$OUT/vouchd
+VOUCHCTL=$OUT/vouchctl
+TRIGGER_SRC=$OUT/vouch-trigger
+PASSED=0
+FAILED=0
+VOUCHD_PID=
+
+CGROOT=$(awk '$3 == "cgroup2" { print $2; exit }' /proc/self/mounts)
+W=$(mktemp -d /tmp/vouch-e2e.XXXXXX)
+CGNAME=vouch-e2e-$$-$RANDOM
+CG=$CGROOT/$CGNAME
+mkdir "$CG"
+
+cleanup() {
+	stop_vouchd
+	# whatever a test left in its cgroup goes with it
+	if [ -d "$CG" ]; then
+		for pid in $(cat "$CG/cgroup.procs" 2>/dev/null); do
+			kill -9 "$pid" 2>/dev/null
+		done
+		for _ in 1 2 3 4 5 6 7 8 9 10; do
+			rmdir "$CG" 2>/dev/null && break
+			sleep 0.1
+		done
+	fi
+	rm -rf "$W"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+pass() { PASSED=$((PASSED + 1)); echo "  ok   $*"; }
+fail() { FAILED=$((FAILED + 1)); echo "  FAIL $*"; }
+
+# check NAME COMMAND...: passes when COMMAND succeeds.
+check() {
+	local name=$1
+	shift
+	if "$@"; then pass "$name"; else fail "$name"; fi
+}
+
+# The binaries a test runs live in $W: allowed/ is on the allow-list,
+# denied/ is not.
+make_binaries() {
+	mkdir -p "$W/allowed" "$W/denied" "$W/other"
+	cp "$TRIGGER_SRC" "$W/allowed/trigger"
+	cp "$TRIGGER_SRC" "$W/denied/bad"
+	T=$W/allowed/trigger
+}
+
+# write_rules MODE [EXTRA_YAML]: rules that touch nothing but the test
+# cgroup; the host scope is off.
+write_rules() {
+	local mode=$1 extra=${2:-}
+	cat > "$W/rules.yaml" <<YAML
+version: 1
+mode: off
+scopes:
+  - name: e2e
+    match:
+      cgroup: ["/$CGNAME"]
+    mode: $mode
+    exec:
+      allow: ["/usr/", "$W/allowed/"]
+      deny: ["$W/denied/bad"]
+$extra
+YAML
+}
+
+write_config() {
+	cat > "$W/vouchd.yaml" <<YAML
+rules: $W/rules.yaml
+node_name: e2e-node
+agent_id: e2e-agent
+log:
+  level: info
+  format: text
+events:
+  output: $W/events.jsonl
+  loss_report_ms: 100
+YAML
+}
+
+# wait_for SECONDS JQ_FILTER: waits until some event matches.
+wait_for() {
+	local secs=$1 filter=$2 i
+	for ((i = 0; i < secs * 20; i++)); do
+		if [ -f "$W/events.jsonl" ] &&
+		   jq -e -c "select($filter)" "$W/events.jsonl" 2>/dev/null |
+		   grep -q .; then
+			return 0
+		fi
+		sleep 0.05
+	done
+	return 1
+}
+
+# count_events JQ_FILTER
+count_events() {
+	jq -c "select($1)" "$W/events.jsonl" 2>/dev/null | wc -l
+}
+
+start_vouchd() {
+	: > "$W/events.jsonl"
+	"$VOUCHD" --config "$W/vouchd.yaml" 2> "$W/vouchd.log" &
+	VOUCHD_PID=$!
+	if ! wait_for 30 '.kind == "agent" and .reason == "vouchd started"'; then
+		echo "vouchd did not start; its log:" >&2
+		cat "$W/vouchd.log" >&2
+		return 1
+	fi
+}
+
+stop_vouchd() {
+	[ -n "$VOUCHD_PID" ] || return 0
+	kill -TERM "$VOUCHD_PID" 2>/dev/null
+	for _ in $(seq 50); do
+		kill -0 "$VOUCHD_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -KILL "$VOUCHD_PID" 2>/dev/null
+	wait "$VOUCHD_PID" 2>/dev/null
+	VOUCHD_PID=
+}
+
+# reload: SIGHUP, then wait for the policy event that answers it.
+reload() {
+	local before
+	before=$(count_events '.kind == "policy"')
+	kill -HUP "$VOUCHD_PID"
+	for _ in $(seq 200); do
+		[ "$(count_events '.kind == "policy"')" -gt "$before" ] && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
+# in_cg COMMAND...: runs COMMAND inside the test cgroup.
+in_cg() {
+	sh -c 'echo $$ > "$0/cgroup.procs" && exec "$@"' "$CG" "$@"
+}
+
+# in_cg_at DIR COMMAND...: the same, from working directory DIR.
+in_cg_at() {
+	local dir=$1
+	shift
+	sh -c 'echo $$ > "$0/cgroup.procs" && cd "$1" && shift && exec "$@"' \
+		"$CG" "$dir" "$@"
+}
+
+# vouch programs still attached anywhere on this machine
+vouch_progs_attached() {
+	bpftool prog show 2>/dev/null | grep -c 'name vouch_'
+}
+
+finish() {
+	echo "$PASSED passed, $FAILED failed"
+	[ "$FAILED" -eq 0 ]
+}
