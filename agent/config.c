@@ -15,6 +15,9 @@
 #define CONFIG_LOSS_MS_MIN	10
 #define CONFIG_LOSS_MS_MAX	60000
 #define CONFIG_LOSS_MS_DEFAULT	1000
+#define CONFIG_RINGBUF_KB_MIN	16
+#define CONFIG_RINGBUF_KB_MAX	(1024 * 1024)
+#define CONFIG_RINGBUF_KB_DEFAULT	8192
 #define MACHINE_ID_PATH		"/etc/machine-id"
 
 static const char *const top_keys[] = {
@@ -22,7 +25,7 @@ static const char *const top_keys[] = {
 };
 static const char *const log_keys[] = { "level", "format", NULL };
 static const char *const events_keys[] = {
-	"output", "loss_report_ms", NULL
+	"output", "loss_report_ms", "ring_buffer_kb", NULL
 };
 
 struct cfg_loader {
@@ -178,32 +181,58 @@ static void parse_log(struct cfg_loader *ld, const struct ynode *node)
 	}
 }
 
-static void parse_loss_ms(struct cfg_loader *ld, const struct ynode *node)
+/* An unquoted whole number in [min, max]; 0 or -1 after an error. */
+static int parse_number(struct cfg_loader *ld, const struct ynode *node,
+			const char *key, long min, long max, long *out)
 {
 	char *end;
 	long v;
 
 	if (node->type != YNODE_SCALAR || node->quoted || node->len == 0 ||
 	    strspn(node->value, "0123456789") != node->len) {
-		err(ld, node,
-		    "expected milliseconds (%d..%d) for 'loss_report_ms'",
-		    CONFIG_LOSS_MS_MIN, CONFIG_LOSS_MS_MAX);
-		return;
+		err(ld, node, "expected a number (%ld..%ld) for '%s'", min, max,
+		    key);
+		return -1;
 	}
 	errno = 0;
 	v = strtol(node->value, &end, 10);
-	if (errno || *end || v < CONFIG_LOSS_MS_MIN || v > CONFIG_LOSS_MS_MAX) {
-		err(ld, node,
-		    "'loss_report_ms' is %s; it must be between %d and %d",
-		    node->value, CONFIG_LOSS_MS_MIN, CONFIG_LOSS_MS_MAX);
+	if (errno || *end || v < min || v > max) {
+		err(ld, node, "'%s' is %s; it must be between %ld and %ld", key,
+		    node->value, min, max);
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+static void parse_loss_ms(struct cfg_loader *ld, const struct ynode *node)
+{
+	long v;
+
+	if (parse_number(ld, node, "loss_report_ms", CONFIG_LOSS_MS_MIN,
+			 CONFIG_LOSS_MS_MAX, &v) == 0)
+		ld->cfg->loss_report_ms = (int)v;
+}
+
+/* The kernel wants a ring buffer of a power-of-two number of pages. */
+static void parse_ringbuf_kb(struct cfg_loader *ld, const struct ynode *node)
+{
+	long v;
+
+	if (parse_number(ld, node, "ring_buffer_kb", CONFIG_RINGBUF_KB_MIN,
+			 CONFIG_RINGBUF_KB_MAX, &v))
+		return;
+	if (v & (v - 1)) {
+		err(ld, node, "'ring_buffer_kb' is %ld; it must be a power of two",
+		    v);
 		return;
 	}
-	ld->cfg->loss_report_ms = (int)v;
+	ld->cfg->ring_buffer_bytes = (unsigned int)v * 1024;
 }
 
 static void parse_events(struct cfg_loader *ld, const struct ynode *node)
 {
-	const struct ynode *output, *loss;
+	const struct ynode *output, *loss, *ringbuf;
 
 	if (node->type != YNODE_MAPPING) {
 		err(ld, node, "expected a mapping with 'output', got %s",
@@ -220,6 +249,9 @@ static void parse_events(struct cfg_loader *ld, const struct ynode *node)
 		set_path(ld, output, "output", &ld->cfg->events_output);
 	if (loss)
 		parse_loss_ms(ld, loss);
+	ringbuf = ytree__get(node, "ring_buffer_kb");
+	if (ringbuf)
+		parse_ringbuf_kb(ld, ringbuf);
 }
 
 static void parse_top(struct cfg_loader *ld, const struct ynode *root)
@@ -313,6 +345,7 @@ static struct vouchd_config *config_new(void)
 	cfg->log_level = LOG_LEVEL_INFO;
 	cfg->log_format = LOG_FORMAT_TEXT;
 	cfg->loss_report_ms = CONFIG_LOSS_MS_DEFAULT;
+	cfg->ring_buffer_bytes = CONFIG_RINGBUF_KB_DEFAULT * 1024;
 	return cfg;
 }
 

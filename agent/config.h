@@ -14,6 +14,7 @@ struct vouchd_config {
 	enum log_format log_format;	/* default text */
 	char *events_output;	/* "stdout" (default) or a file path */
 	int loss_report_ms;	/* how often loss counters are checked */
+	unsigned int ring_buffer_bytes;	/* kernel to vouchd, power of two */
 };
 
 /* Relative paths in the file are taken relative to the file's directory. */

@@ -33,6 +33,7 @@ static const char *const kind_names[VOUCH_EVENT_KIND_MAX] = {
 	[VOUCH_EVENT_EXEC] = "exec",
 	[VOUCH_EVENT_SCRIPT] = "script",
 	[VOUCH_EVENT_EXCEPTION] = "exception",
+	[VOUCH_EVENT_CGROUP_MKDIR] = "cgroup",
 };
 
 static const char *const mode_names[] = {
@@ -247,14 +248,47 @@ static int handle_exec(struct events *e, const struct vouch_exec_event *r)
 	return ship(e, &ev);
 }
 
+/*
+ * A cgroup created after the policy was compiled gets the scope its path
+ * matches. Until this runs, execs in it are judged by its nearest known
+ * ancestor's scope.
+ */
+static void handle_cgroup(struct events *e, const struct vouch_cgroup_event *r)
+{
+	const struct policy *pol = kernel__active(e->kernel);
+	char path[VOUCH_CGROUP_PATH_MAX + 1];
+	const char *p = path;
+	int scope, err;
+
+	memcpy(path, r->path, VOUCH_CGROUP_PATH_MAX);
+	path[VOUCH_CGROUP_PATH_MAX] = '\0';
+	if (r->truncated) {
+		e->last_rescan_ns = 0;
+		p = cgroup_path(e, r->cgroup_id);
+	}
+	if (!pol || !p)
+		return;
+	scope = policy__scope_for_cgroup(pol, p);
+	if (scope <= 0)
+		return;
+	err = kernel__assign_cgroup(e->kernel, r->cgroup_id, (uint32_t)scope);
+	if (err)
+		log_warn("events: failed to assign cgroup '%s' to scope '%s': %s",
+			 p, policy__scope_name(pol, (uint32_t)scope), strerror(-err));
+}
+
 static int on_record(void *ctx, void *data, size_t size)
 {
 	struct events *e = ctx;
-	const struct vouch_exec_event *r = data;
+	const __u16 *kind = data;
 
-	if (size < sizeof(*r) || r->kind == 0 || r->kind >= VOUCH_EVENT_KIND_MAX)
-		return 0;	/* not ours to parse; never stop the loop */
-	handle_exec(e, r);
+	/* records vouchd does not know are skipped, never fatal */
+	if (size >= sizeof(struct vouch_cgroup_event) &&
+	    *kind == VOUCH_EVENT_CGROUP_MKDIR)
+		handle_cgroup(e, data);
+	else if (size >= sizeof(struct vouch_exec_event) && *kind > 0 &&
+		 *kind < VOUCH_EVENT_CGROUP_MKDIR)
+		handle_exec(e, data);
 	return 0;
 }
 

@@ -14,7 +14,7 @@
 
 struct kernel {
 	struct vouch_bpf *skel;
-	struct bpf_link *links[8];
+	struct bpf_link *links[16];
 	int n_links;
 	struct policy *active;
 	/* its entries stay loaded until the next swap: a program that read
@@ -60,6 +60,7 @@ static int attach_all(struct kernel *k)
 		int required;
 	} order[] = {
 		/* task tracking first, so no exec finds its process unknown */
+		{ s->progs.vouch_cgroup_mkdir, 1 },
 		{ s->progs.vouch_fork, 1 },
 		{ s->progs.vouch_exit, 1 },
 		{ s->progs.vouch_openat_exit, 0 },
@@ -77,7 +78,7 @@ static int attach_all(struct kernel *k)
 	return 0;
 }
 
-struct kernel *kernel__open(void)
+struct kernel *kernel__open(unsigned int ringbuf_bytes)
 {
 	struct kernel *k = calloc(1, sizeof(*k));
 	int err;
@@ -91,6 +92,8 @@ struct kernel *kernel__open(void)
 		log_error("kernel: failed to open BPF object: %s", strerror(-err));
 		goto err_free;
 	}
+	if (ringbuf_bytes)
+		bpf_map__set_max_entries(k->skel->maps.events, ringbuf_bytes);
 	err = vouch_bpf__load(k->skel);
 	if (err) {
 		log_error("kernel: failed to load BPF programs: %s", strerror(-err));

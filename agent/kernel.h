@@ -14,8 +14,12 @@
 
 struct kernel;
 
-/* Opens, loads and attaches the programs; NULL and errno on failure. */
-struct kernel *kernel__open(void);
+/*
+ * Opens, loads and attaches the programs, with a ring buffer of
+ * ringbuf_bytes (a power of two, 0 for the default); NULL and errno on
+ * failure.
+ */
+struct kernel *kernel__open(unsigned int ringbuf_bytes);
 /* Detaches everything and frees the maps. NULL-safe. */
 void kernel__close(struct kernel *k);
 

@@ -186,7 +186,7 @@ static int open_kernel(struct agent *a)
 			  strerror(-err));
 		return err;
 	}
-	a->kernel = kernel__open();
+	a->kernel = kernel__open(a->cfg->ring_buffer_bytes);
 	if (!a->kernel)
 		return -errno;
 	err = procscan__seed(a->kernel, a->cgroup_mount);

@@ -674,3 +674,26 @@ int BPF_PROG(vouch_exit, struct task_struct *task)
 	bpf_map_delete_elem(&tasks, &tgid);
 	return 0;
 }
+
+/* A new cgroup on the default hierarchy: vouchd decides its scope. */
+SEC("tp_btf/cgroup_mkdir")
+int BPF_PROG(vouch_cgroup_mkdir, struct cgroup *cgrp, const char *path)
+{
+	struct vouch_cgroup_event *ev;
+	long n;
+
+	if (BPF_CORE_READ(cgrp, root, hierarchy_id) != 0)
+		return 0;	/* a cgroup v1 hierarchy */
+	ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);
+	if (!ev) {
+		count_loss(VOUCH_EVENT_CGROUP_MKDIR);
+		return 0;
+	}
+	ev->kind = VOUCH_EVENT_CGROUP_MKDIR;
+	ev->pad = 0;
+	ev->cgroup_id = BPF_CORE_READ(cgrp, kn, id);
+	n = bpf_probe_read_kernel_str(ev->path, sizeof(ev->path), path);
+	ev->truncated = n == sizeof(ev->path) || n < 0;
+	bpf_ringbuf_submit(ev, 0);
+	return 0;
+}

@@ -20,6 +20,7 @@
 #define VOUCH_NAME_LEN		64	/* longest script name recognised */
 #define VOUCH_SCRIPT_PATH_MAX	256	/* script path kept until its open */
 #define VOUCH_CGROUP_DEPTH_MAX	16	/* cgroup ancestors tried per exec */
+#define VOUCH_CGROUP_PATH_MAX	512	/* cgroup path in a mkdir record */
 
 #define VOUCH_MAX_SCOPES	1024
 #define VOUCH_MAX_PATH_RULES	65536
@@ -64,7 +65,8 @@ enum vouch_event_kind {
 	VOUCH_EVENT_EXEC = 1,
 	VOUCH_EVENT_SCRIPT = 2,		/* a script judged when opened */
 	VOUCH_EVENT_EXCEPTION = 3,	/* a denial waived by an exception */
-	VOUCH_EVENT_KIND_MAX = 4,
+	VOUCH_EVENT_CGROUP_MKDIR = 4,	/* for vouchd only: a new cgroup */
+	VOUCH_EVENT_KIND_MAX = 5,
 };
 
 /* Scope flags, in struct vouch_scope.flags. */
@@ -197,7 +199,21 @@ struct vouch_exec_event {
 	char parent_path[VOUCH_PARENT_PATH_MAX];
 };
 
+/*
+ * Ring buffer record for a cgroup created on the default hierarchy, so
+ * that vouchd can give it the scope its path matches. A path that does not
+ * fit is cut and flagged; vouchd then finds it by id.
+ */
+struct vouch_cgroup_event {
+	__u16 kind;		/* VOUCH_EVENT_CGROUP_MKDIR */
+	__u16 truncated;
+	__u32 pad;
+	__u64 cgroup_id;
+	char path[VOUCH_CGROUP_PATH_MAX];
+};
+
 #ifndef __VMLINUX_H__
+_Static_assert(sizeof(struct vouch_cgroup_event) == 528, "cgroup_event ABI");
 _Static_assert(sizeof(struct vouch_globals) == 8, "vouch_globals ABI");
 _Static_assert(sizeof(struct vouch_cgroup_key) == 16, "cgroup_key ABI");
 _Static_assert(sizeof(struct vouch_scope) == 8, "scope ABI");

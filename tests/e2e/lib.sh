@@ -22,16 +22,18 @@ mkdir "$CG"
 
 cleanup() {
 	stop_vouchd
-	# whatever a test left in its cgroup goes with it
-	if [ -d "$CG" ]; then
-		for pid in $(cat "$CG/cgroup.procs" 2>/dev/null); do
+	# whatever a test left in its cgroups goes with them
+	local cg
+	for cg in "$CG"-* "$CG"; do
+		[ -d "$cg" ] || continue
+		for pid in $(cat "$cg/cgroup.procs" 2>/dev/null); do
 			kill -9 "$pid" 2>/dev/null
 		done
 		for _ in 1 2 3 4 5 6 7 8 9 10; do
-			rmdir "$CG" 2>/dev/null && break
+			rmdir "$cg" 2>/dev/null && break
 			sleep 0.1
 		done
-	fi
+	done
 	rm -rf "$W"
 }
 trap cleanup EXIT
@@ -44,7 +46,7 @@ fail() { FAILED=$((FAILED + 1)); echo "  FAIL $*"; }
 check() {
 	local name=$1
 	shift
-	if "$@"; then pass "$name"; else fail "$name"; fi
+	if "$@" > /dev/null; then pass "$name"; else fail "$name"; fi
 }
 
 # The binaries a test runs live in $W: allowed/ is on the allow-list,

@@ -5,12 +5,17 @@
 . "$(dirname "$0")/lib.sh"
 
 make_binaries
-write_rules enforce
+write_rules enforce "  - name: late
+    match:
+      cgroup: [\"/$CGNAME-late*\"]
+    mode: enforce
+    exec:
+      allow: [\"/usr/\", \"$W/allowed/\"]"
 write_config
 
 # A process already in the test cgroup before vouchd starts; it execs the
 # denied binary once vouchd enforces.
-in_cg sh -c "sleep 4; exec $W/denied/bad marker $W/m-early" &
+{ in_cg sh -c "sleep 4; exec $W/denied/bad marker $W/m-early"; } 2> /dev/null &
 EARLY=$!
 
 start_vouchd || exit 1
@@ -115,6 +120,14 @@ wait "$EARLY"
 check "an earlier process's denied exec: killed" [ $? -eq 137 ]
 check "earlier process: marker never written" no_marker early
 check "earlier process: event carries its cgroup" event_for '(.process.argv | index("'$W'/m-early")) != null and .workload.cgroupPath == "/'$CGNAME'"'
+
+echo "enforce: a cgroup created after vouchd started gets its scope"
+mkdir "$CG-late1"
+sleep 0.5
+sh -c 'echo $$ > "$0/cgroup.procs" && exec "$@"' "$CG-late1" \
+	"$T" run "$W/denied/bad" marker "$W/m-late" > "$W/out.late" 2>&1
+check "new matching cgroup: the denied binary is killed" saw late "signal 9"
+check "new matching cgroup: event names scope 'late'" event_for '.workload.scope == "late" and .workload.cgroupPath == "/'$CGNAME'-late1"'
 
 echo "enforce: nothing outside the test cgroup is touched"
 "$W/denied/bad" marker "$W/m-outside"

@@ -172,7 +172,7 @@ Test(config, unknown_keys_are_reported)
 			"rules, node_name, agent_id, log, events" },
 		{ 4, 3, "unknown key 'levle' in log; valid keys: level, format" },
 		{ 6, 3, "unknown key 'outptu' in events; valid keys: output, "
-			"loss_report_ms" });
+			"loss_report_ms, ring_buffer_kb" });
 }
 
 Test(config, wrong_types_and_values_are_all_reported)
@@ -206,7 +206,7 @@ Test(config, log_must_be_a_mapping_and_format_known)
 Test(config, loss_report_ms_is_a_bounded_number)
 {
 	cr_assert_null(load_text("rules: r\nevents:\n  loss_report_ms: '100'\n"));
-	ASSERT_ERRORS({ 3, 19, "expected milliseconds (10..60000) for "
+	ASSERT_ERRORS({ 3, 19, "expected a number (10..60000) for "
 			       "'loss_report_ms'" });
 	diags__free(&diags);
 	cr_assert_null(load_text("rules: r\nevents:\n  loss_report_ms: 9\n"));
@@ -219,7 +219,7 @@ Test(config, loss_report_ms_is_a_bounded_number)
 			       "it must be between 10 and 60000" });
 	diags__free(&diags);
 	cr_assert_null(load_text("rules: r\nevents:\n  loss_report_ms: -5\n"));
-	ASSERT_ERRORS({ 3, 19, "expected milliseconds (10..60000) for "
+	ASSERT_ERRORS({ 3, 19, "expected a number (10..60000) for "
 			       "'loss_report_ms'" });
 }
 
@@ -263,4 +263,30 @@ Test(config, missing_file_is_an_error)
 Test(config, free_accepts_null)
 {
 	config__free(NULL);
+}
+
+Test(config, ring_buffer_kb_is_a_power_of_two_in_range)
+{
+	struct vouchd_config *cfg;
+
+	cfg = load_text("rules: r\nevents:\n  ring_buffer_kb: 64\n");
+	cr_assert_not_null(cfg);
+	cr_assert_eq(cfg->ring_buffer_bytes, 64 * 1024);
+	config__free(cfg);
+	cr_assert_null(load_text("rules: r\nevents:\n  ring_buffer_kb: 100\n"));
+	ASSERT_ERRORS({ 3, 19, "'ring_buffer_kb' is 100; it must be a power "
+			       "of two" });
+	diags__free(&diags);
+	cr_assert_null(load_text("rules: r\nevents:\n  ring_buffer_kb: 8\n"));
+	ASSERT_ERRORS({ 3, 19, "'ring_buffer_kb' is 8; it must be between 16 "
+			       "and 1048576" });
+}
+
+Test(config, ring_buffer_defaults_to_8_mib)
+{
+	struct vouchd_config *cfg = load_text("rules: r\n");
+
+	cr_assert_not_null(cfg);
+	cr_assert_eq(cfg->ring_buffer_bytes, 8192 * 1024);
+	config__free(cfg);
 }
