@@ -10,7 +10,18 @@ write_rules enforce "  - name: late
       cgroup: [\"/$CGNAME-late*\"]
     mode: enforce
     exec:
-      allow: [\"/usr/\", \"$W/allowed/\"]"
+      allow: [\"/usr/\", \"$W/allowed/\"]
+exceptions:
+  - scope: e2e
+    exec: $W/other/excused
+    reason: \"the e2e test shows an exception\"
+    owner: \"e2e@example.com\"
+    expires: 2099-01-01T00:00:00Z
+  - scope: e2e
+    exec: $W/other/expired
+    reason: \"expired long ago\"
+    owner: \"e2e@example.com\"
+    expires: 2001-01-01T00:00:00Z"
 write_config
 
 # A process already in the test cgroup before vouchd starts; it execs the
@@ -114,6 +125,22 @@ check "interpreter: judged through its interpreter" event_for '.kind == "exec" a
 run okscript run "$W/allowed/ok.sh"
 check "an allowed script with an allowed interpreter runs" saw okscript "exit 0"
 check "allowed script wrote its marker" has_marker okscript
+
+echo "enforce: exceptions and limits"
+cp "$T" "$W/other/excused"
+cp "$T" "$W/other/expired"
+run excused run "$W/other/excused" marker "$W/m-excused"
+check "an unexpired exception lets its file run" saw excused "exit 0"
+check "the exception's use is reported with owner and reason" event_for '.kind == "exception" and .process.exe == "'$W'/other/excused" and (.reason | test("e2e@example.com")) and .action == "none"'
+run expired run "$W/other/expired" marker "$W/m-expired"
+check "an expired exception waives nothing" saw expired "signal 9"
+deep=$W/allowed
+while [ ${#deep} -lt 260 ]; do deep=$deep/dddddddddddddddddddd; done
+mkdir -p "$deep"
+cp "$T" "$deep/trigger"
+run deep run "$deep/trigger" marker "$W/m-deep"
+check "a path too long to match is denied even under an allowed dir" saw deep "signal 9"
+check "too long: reported as path_limit" event_for '.rule == "e2e/path_limit"'
 
 echo "enforce: processes from before vouchd started"
 wait "$EARLY"
