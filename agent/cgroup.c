@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
+#include <linux/magic.h>
 #include <unistd.h>
 
 #include "cgroup.h"
@@ -43,6 +45,13 @@ int cgroup__find_mount(char *buf, size_t len)
 	return err;
 }
 
+static int is_cgroup2(const char *dir)
+{
+	struct statfs fs;
+
+	return statfs(dir, &fs) == 0 && fs.f_type == CGROUP2_SUPER_MAGIC;
+}
+
 uint64_t cgroup__id_of(const char *dir)
 {
 	struct {
@@ -51,6 +60,9 @@ uint64_t cgroup__id_of(const char *dir)
 	} h = { .fh.handle_bytes = sizeof(uint64_t) };
 	int mount_id;
 
+	/* any 8-byte file handle would do otherwise, e.g. ext4's */
+	if (!is_cgroup2(dir))
+		return 0;
 	/* a cgroup2 file handle is the 64-bit cgroup id itself */
 	if (name_to_handle_at(AT_FDCWD, dir, &h.fh, &mount_id, 0) < 0)
 		return 0;
@@ -135,6 +147,10 @@ struct cgroup_index *cgroup__scan(const char *mount)
 
 	if (!idx)
 		return NULL;
+	if (!is_cgroup2(mount)) {
+		err = -ENOTDIR;
+		goto err_free;
+	}
 	idx->mount = strdup(mount);
 	if (!idx->mount) {
 		err = -ENOMEM;

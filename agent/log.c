@@ -9,6 +9,7 @@
 #include <jansson.h>
 
 #include "log.h"
+#include "utf8.h"
 
 static enum log_level current_level = LOG_LEVEL_INFO;
 static enum log_format current_format = LOG_FORMAT_TEXT;
@@ -65,13 +66,17 @@ static void format_time(char *buf, size_t len)
 static void write_json_line(FILE *out, const char *ts, enum log_level level,
 			    const char *msg)
 {
+	/* file and cgroup names are raw bytes: never drop a message for it */
+	char *text = utf8__repair(msg);
 	json_t *obj = json_pack("{s:s, s:s, s:s}", "time", ts,
-				"level", level_names[level], "msg", msg);
+				"level", level_names[level],
+				"msg", text ? text : "(out of memory)");
 	char *line = obj ? json_dumps(obj, JSON_COMPACT) : NULL;
 
 	if (line)
 		fprintf(out, "%s\n", line);
 	free(line);
+	free(text);
 	json_decref(obj);
 }
 

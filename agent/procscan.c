@@ -15,13 +15,15 @@
  * since comm itself may hold spaces and parentheses. */
 static int read_ppid(const char *proc_root, uint32_t tgid, uint32_t *ppid)
 {
-	char path[64], buf[1024];
+	char path[PATH_MAX], buf[1024];
 	const char *close;
 	unsigned int v;
 	size_t n;
 	FILE *f;
 
-	snprintf(path, sizeof(path), "%s/%u/stat", proc_root, tgid);
+	if ((size_t)snprintf(path, sizeof(path), "%s/%u/stat", proc_root,
+			     tgid) >= sizeof(path))
+		return -ENAMETOOLONG;
 	f = fopen(path, "re");
 	if (!f)
 		return -errno;
@@ -39,11 +41,13 @@ static int read_ppid(const char *proc_root, uint32_t tgid, uint32_t *ppid)
 static int read_cgroup(const char *proc_root, const char *mount,
 		       uint32_t tgid, uint64_t *id)
 {
-	char path[64], line[PATH_MAX + 8], dir[2 * PATH_MAX];
+	char path[PATH_MAX], line[PATH_MAX + 8], dir[2 * PATH_MAX];
 	int err = -ENOENT;
 	FILE *f;
 
-	snprintf(path, sizeof(path), "%s/%u/cgroup", proc_root, tgid);
+	if ((size_t)snprintf(path, sizeof(path), "%s/%u/cgroup", proc_root,
+			     tgid) >= sizeof(path))
+		return -ENAMETOOLONG;
 	f = fopen(path, "re");
 	if (!f)
 		return -errno;

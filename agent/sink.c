@@ -7,6 +7,7 @@
 #include <jansson.h>
 
 #include "sink.h"
+#include "utf8.h"
 #include "vouch_abi.h"
 
 struct sink {
@@ -36,64 +37,22 @@ struct sink *sink__open(const char *where)
 	return s;
 }
 
-/* Length of the valid UTF-8 sequence at s, or 0 when it is not one. */
-static size_t utf8_seq_len(const unsigned char *s)
-{
-	size_t n;
-
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf)
-		n = 2;
-	else if (s[0] >= 0xe0 && s[0] <= 0xef)
-		n = 3;
-	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-		n = 4;
-	else
-		return 0;
-	for (size_t i = 1; i < n; i++)
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-	/* overlong three- and four-byte forms, surrogates, > U+10FFFF */
-	if ((s[0] == 0xe0 && s[1] < 0xa0) || (s[0] == 0xed && s[1] > 0x9f) ||
-	    (s[0] == 0xf0 && s[1] < 0x90) || (s[0] == 0xf4 && s[1] > 0x8f))
-		return 0;
-	return n;
-}
-
 /*
  * A JSON string of bytes that came from the kernel or from argv: bytes that
  * are not UTF-8 become U+FFFD, since jansson accepts only valid UTF-8.
  */
 static json_t *lossy_string(const char *value)
 {
-	const unsigned char *in = (const unsigned char *)value;
-	size_t len = strlen(value);
-	json_t *str;
-	char *out, *o;
+	json_t *str = json_string(value);
+	char *repaired;
 
-	str = json_string(value);
 	if (str)
 		return str;
-	out = malloc(len * 3 + 1);
-	if (!out)
+	repaired = utf8__repair(value);
+	if (!repaired)
 		return NULL;
-	for (o = out; *in;) {
-		size_t n = utf8_seq_len(in);
-
-		if (n == 0) {
-			memcpy(o, "\xef\xbf\xbd", 3);
-			o += 3;
-			in++;
-			continue;
-		}
-		memcpy(o, in, n);
-		o += n;
-		in += n;
-	}
-	*o = '\0';
-	str = json_string(out);
-	free(out);
+	str = json_string(repaired);
+	free(repaired);
 	return str;
 }
 

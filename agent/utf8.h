@@ -1,0 +1,13 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* Bytes from the kernel, argv and file names made safe for JSON text. */
+#ifndef VOUCH_UTF8_H
+#define VOUCH_UTF8_H
+
+/*
+ * A copy of s in which every byte that does not start a valid UTF-8
+ * sequence is replaced by U+FFFD. The caller frees it; NULL when memory
+ * runs out.
+ */
+char *utf8__repair(const char *s);
+
+#endif /* VOUCH_UTF8_H */
