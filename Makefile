@@ -40,7 +40,8 @@ AGENT_OBJS := $(patsubst %.c,$(OUTPUT)/%.o,$(AGENT_SRCS))
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(UNIT_SRCS))
 
-BINS := $(OUTPUT)/vouchd $(OUTPUT)/vouchctl $(OUTPUT)/vouch-trigger
+BINS := $(OUTPUT)/vouchd $(OUTPUT)/vouchctl $(OUTPUT)/vouch-trigger \
+	$(OUTPUT)/vouch-floor
 
 .PHONY: all clean deps test unit e2e run bench install uninstall
 all: $(BINS)
@@ -52,20 +53,21 @@ $(OUTPUT)/vmlinux.h: | $(OUTPUT)
 	$(call msg,BTF,$@)
 	$(Q)$(BPFTOOL) btf dump file $(VMLINUX_BTF) format c > $@.tmp && mv $@.tmp $@
 
-$(OUTPUT)/bpf/vouch.bpf.o: bpf/vouch.bpf.c $(OUTPUT)/vmlinux.h | $(OUTPUT)/bpf
+$(OUTPUT)/bpf/%.bpf.o: bpf/%.bpf.c $(OUTPUT)/vmlinux.h | $(OUTPUT)/bpf
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
-$(OUTPUT)/vouch.skel.h: $(OUTPUT)/bpf/vouch.bpf.o
+$(OUTPUT)/%.skel.h: $(OUTPUT)/bpf/%.bpf.o
 	$(call msg,GEN-SKEL,$@)
-	$(Q)$(BPFTOOL) gen skeleton $< name vouch_bpf > $@.tmp && mv $@.tmp $@
+	$(Q)$(BPFTOOL) gen skeleton $< name $*_bpf > $@.tmp && mv $@.tmp $@
 
 # Objects that include the skeleton must wait for it; -MMD records the rest.
 $(OUTPUT)/agent/%.o: agent/%.c | $(OUTPUT)/agent $(OUTPUT)/vouch.skel.h
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
 
-$(OUTPUT)/tools/%.o: tools/%.c | $(OUTPUT)/tools $(OUTPUT)/vouch.skel.h
+$(OUTPUT)/tools/%.o: tools/%.c | $(OUTPUT)/tools $(OUTPUT)/vouch.skel.h \
+		$(OUTPUT)/floor.skel.h
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
 
@@ -80,6 +82,10 @@ $(OUTPUT)/vouchctl: $(OUTPUT)/tools/vouchctl.o $(AGENT_OBJS)
 $(OUTPUT)/vouch-trigger: $(OUTPUT)/tools/vouch-trigger.o
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ -o $@
+
+$(OUTPUT)/vouch-floor: $(OUTPUT)/tools/vouch-floor.o
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
 
 $(OUTPUT)/tests/%.o: tests/unit/%.c | $(OUTPUT)/tests $(OUTPUT)/vouch.skel.h
 	$(call msg,CC,$@)

@@ -59,10 +59,9 @@ static int attach_all(struct kernel *k)
 		struct bpf_program *prog;
 		int required;
 	} order[] = {
-		/* task tracking first, so no exec finds its process unknown */
+		/* fork first, so no child of a pending interpreter is missed */
 		{ s->progs.vouch_cgroup_mkdir, 1 },
 		{ s->progs.vouch_fork, 1 },
-		{ s->progs.vouch_exit, 1 },
 		{ s->progs.vouch_openat_exit, 0 },
 		{ s->progs.vouch_open_exit, 0 },
 		{ s->progs.vouch_openat2_exit, 0 },
@@ -75,6 +74,23 @@ static int attach_all(struct kernel *k)
 		if (err)
 			return err;
 	}
+	return 0;
+}
+
+/*
+ * One array update; the kernel copies the value with aligned stores, so a
+ * program reads either the old active_gen or the new one, never a mix.
+ */
+static int set_globals(struct kernel *k, uint32_t gen)
+{
+	struct vouch_globals g = {
+		.active_gen = gen, .agent_tgid = (uint32_t)getpid(),
+	};
+	uint32_t zero = 0;
+
+	if (bpf_map_update_elem(bpf_map__fd(k->skel->maps.globals), &zero, &g,
+				BPF_ANY))
+		return -errno;
 	return 0;
 }
 
@@ -99,7 +115,9 @@ struct kernel *kernel__open(unsigned int ringbuf_bytes)
 		log_error("kernel: failed to load BPF programs: %s", strerror(-err));
 		goto err_free;
 	}
-	k->skel->bss->globals.agent_tgid = (uint32_t)getpid();
+	err = set_globals(k, 0);
+	if (err)
+		goto err_free;
 	err = attach_all(k);
 	if (err)
 		goto err_free;
@@ -166,26 +184,37 @@ static int each_path(const struct policy *p, enum policy_list list, int fd,
 	return 0;
 }
 
-static int each_inode(const struct policy *p, const struct policy_inode *v,
-		      size_t n, int fd, entry_op op)
+static int put_inode(const struct policy *p, uint32_t scope_id,
+		     const struct policy_inode *e, uint32_t kind, int fd,
+		     entry_op op)
 {
-	struct vouch_inode_key key;
-	struct vouch_path_rule rule;
-	int err;
+	struct vouch_inode_key key = {
+		.gen = p->gen, .scope_id = scope_id, .dev = e->dev, .ino = e->ino,
+	};
+	struct vouch_inode_rule rule = { .kind = kind, .rule_id = e->rule_id };
 
-	for (size_t i = 0; i < n; i++) {
-		memset(&key, 0, sizeof(key));
-		key.gen = p->gen;
-		key.scope_id = v[i].scope_id;
-		key.dev = v[i].dev;
-		key.ino = v[i].ino;
-		memset(&rule, 0, sizeof(rule));
-		rule.rule_id = v[i].rule_id;
-		err = op(fd, &key, &rule);
-		if (err)
-			return err;
+	return op(fd, &key, &rule);
+}
+
+/*
+ * Loaders first, deny entries second: a file that is both is denied, and
+ * on update the later write wins.
+ */
+static int each_inode(const struct policy *p, int fd, entry_op op)
+{
+	int err = 0;
+
+	for (size_t s = 0; !err && s < p->n_scopes; s++) {
+		if (!(p->scopes[s].flags & VOUCH_SCOPE_DENY_LOADER))
+			continue;
+		for (size_t i = 0; !err && i < p->n_loaders; i++)
+			err = put_inode(p, (uint32_t)s, &p->loaders[i],
+					VOUCH_INODE_LOADER, fd, op);
 	}
-	return 0;
+	for (size_t i = 0; !err && i < p->n_deny_inodes; i++)
+		err = put_inode(p, p->deny_inodes[i].scope_id,
+				&p->deny_inodes[i], VOUCH_INODE_DENY, fd, op);
+	return err;
 }
 
 static int each_scope(const struct policy *p, int fd, entry_op op)
@@ -197,6 +226,10 @@ static int each_scope(const struct policy *p, int fd, entry_op op)
 		struct vouch_scope val = {
 			.mode = p->scopes[i].mode, .flags = p->scopes[i].flags,
 		};
+
+		/* the host scope tells the exec hook whether to look further */
+		if (i == VOUCH_SCOPE_HOST && p->n_scopes > 1)
+			val.flags |= VOUCH_SCOPE_POLICY_HAS_CGROUPS;
 		int err = op(fd, &key, &val);
 
 		if (err)
@@ -238,11 +271,7 @@ static int each_entry(struct kernel *k, const struct policy *p, entry_op op)
 		err = each_path(p, POLICY_EXCEPTION,
 				bpf_map__fd(s->maps.exception_paths), op);
 	if (!err)
-		err = each_inode(p, p->deny_inodes, p->n_deny_inodes,
-				 bpf_map__fd(s->maps.deny_inodes), op);
-	if (!err)
-		err = each_inode(p, p->loaders, p->n_loaders,
-				 bpf_map__fd(s->maps.loaders), op);
+		err = each_inode(p, bpf_map__fd(s->maps.inodes), op);
 	if (!err)
 		err = each_cgroup(p, bpf_map__fd(s->maps.cgroup_scopes), op);
 	if (!err)
@@ -267,8 +296,12 @@ int kernel__apply(struct kernel *k, struct policy *p)
 		each_entry(k, p, op_delete);
 		return err;
 	}
-	__atomic_store_n(&k->skel->bss->globals.active_gen, p->gen,
-			 __ATOMIC_SEQ_CST);
+	/* the switch: programs read active_gen once per decision */
+	err = set_globals(k, p->gen);
+	if (err) {
+		each_entry(k, p, op_delete);
+		return err;
+	}
 	k->previous = k->active;
 	k->active = p;
 	return 0;
@@ -316,17 +349,6 @@ int kernel__read_losses(const struct kernel *k,
 	return 0;
 }
 
-int kernel__seed_task(struct kernel *k, uint32_t tgid,
-		      const struct vouch_task *t)
-{
-	int fd = bpf_map__fd(k->skel->maps.tasks);
-
-	/* BPF_NOEXIST: a record the fork hook made is fresher than /proc */
-	if (bpf_map_update_elem(fd, &tgid, t, BPF_NOEXIST) && errno != EEXIST)
-		return -errno;
-	return 0;
-}
-
 int kernel__assign_cgroup(struct kernel *k, uint64_t cgroup_id,
 			  uint32_t scope_id)
 {
@@ -341,6 +363,10 @@ int kernel__assign_cgroup(struct kernel *k, uint64_t cgroup_id,
 	if (err)
 		return err;
 	if (bpf_map_update_elem(bpf_map__fd(k->skel->maps.cgroup_scopes),
+				&key, &val, BPF_ANY))
+		return -errno;
+	/* an exec that came first may have cached the ancestor's answer */
+	if (bpf_map_update_elem(bpf_map__fd(k->skel->maps.cgroup_cache),
 				&key, &val, BPF_ANY))
 		return -errno;
 	return 0;

@@ -36,9 +36,6 @@ int kernel__events_fd(const struct kernel *k);
 /* Sums the per-CPU loss counters into out[kind]; 0 or -errno. */
 int kernel__read_losses(const struct kernel *k,
 			uint64_t out[VOUCH_EVENT_KIND_MAX]);
-/* Records a process that existed before vouchd started. */
-int kernel__seed_task(struct kernel *k, uint32_t tgid,
-		      const struct vouch_task *t);
 /* Assigns a cgroup created after the policy was compiled. */
 int kernel__assign_cgroup(struct kernel *k, uint64_t cgroup_id,
 			  uint32_t scope_id);

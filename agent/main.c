@@ -179,6 +179,7 @@ refused:
 
 static int open_kernel(struct agent *a)
 {
+	struct procscan_summary survey;
 	int err = cgroup__find_mount(a->cgroup_mount, sizeof(a->cgroup_mount));
 
 	if (err) {
@@ -189,11 +190,12 @@ static int open_kernel(struct agent *a)
 	a->kernel = kernel__open(a->cfg->ring_buffer_bytes);
 	if (!a->kernel)
 		return -errno;
-	err = procscan__seed(a->kernel, a->cgroup_mount);
+	err = procscan__survey("/proc", a->cgroup_mount, &survey);
 	if (err < 0)
 		log_warn("procscan: failed to read /proc: %s", strerror(-err));
 	else
-		log_debug("procscan: %d running processes attributed", err);
+		log_info("procscan: %zu running processes in %zu cgroups (%zu gone while read)",
+			 survey.processes, survey.cgroups, survey.unreadable);
 	return 0;
 }
 

@@ -76,16 +76,36 @@ int procscan__read(const char *proc_root, const char *cgroup_mount,
 	return read_cgroup(proc_root, cgroup_mount, tgid, &out->cgroup_id);
 }
 
-int procscan__seed(struct kernel *k, const char *cgroup_mount)
+static int by_value(const void *a, const void *b)
 {
-	DIR *d = opendir("/proc");
-	struct dirent *de;
-	int seeded = 0;
+	const uint64_t *x = a, *y = b;
 
+	return *x < *y ? -1 : *x > *y;
+}
+
+static size_t count_distinct(uint64_t *ids, size_t n)
+{
+	size_t distinct = 0;
+
+	qsort(ids, n, sizeof(*ids), by_value);
+	for (size_t i = 0; i < n; i++)
+		if (i == 0 || ids[i] != ids[i - 1])
+			distinct++;
+	return distinct;
+}
+
+int procscan__survey(const char *proc_root, const char *cgroup_mount,
+		     struct procscan_summary *out)
+{
+	DIR *d = opendir(proc_root);
+	uint64_t *ids = NULL, *grown;
+	size_t cap = 0;
+	struct dirent *de;
+
+	memset(out, 0, sizeof(*out));
 	if (!d)
 		return -errno;
 	while ((de = readdir(d))) {
-		struct vouch_task t = { 0 };
 		struct proc_info info;
 		char *end;
 		unsigned long pid = strtoul(de->d_name, &end, 10);
@@ -93,14 +113,23 @@ int procscan__seed(struct kernel *k, const char *cgroup_mount)
 		if (!isdigit((unsigned char)de->d_name[0]) || *end ||
 		    pid > UINT32_MAX)
 			continue;
-		/* a process that exits meanwhile is simply skipped */
-		if (procscan__read("/proc", cgroup_mount, (uint32_t)pid, &info))
+		/* a process that exits meanwhile is only counted */
+		if (procscan__read(proc_root, cgroup_mount, (uint32_t)pid,
+				   &info)) {
+			out->unreadable++;
 			continue;
-		t.cgroup_id = info.cgroup_id;
-		t.ppid = info.ppid;
-		if (kernel__seed_task(k, info.tgid, &t) == 0)
-			seeded++;
+		}
+		if (out->processes == cap) {
+			cap = cap ? cap * 2 : 256;
+			grown = realloc(ids, cap * sizeof(*ids));
+			if (!grown)
+				break;
+			ids = grown;
+		}
+		ids[out->processes++] = info.cgroup_id;
 	}
 	closedir(d);
-	return seeded;
+	out->cgroups = count_distinct(ids, out->processes);
+	free(ids);
+	return 0;
 }

@@ -26,7 +26,6 @@
 #define VOUCH_MAX_PATH_RULES	262144	/* per trie, allocated on use */
 #define VOUCH_MAX_INODE_RULES	16384
 #define VOUCH_MAX_CGROUPS	16384
-#define VOUCH_MAX_TASKS		65536
 #define VOUCH_RINGBUF_BYTES	(8U << 20)
 
 /* The host scope: every process whose cgroup has no scope of its own. */
@@ -74,6 +73,8 @@ enum vouch_event_kind {
 #define VOUCH_SCOPE_DENY_LOADER		(1U << 1)
 #define VOUCH_SCOPE_DENY_ANONYMOUS	(1U << 2)
 #define VOUCH_SCOPE_CHECK_SCRIPTS	(1U << 3)
+/* On the host scope only: this generation places some cgroup in a scope. */
+#define VOUCH_SCOPE_POLICY_HAS_CGROUPS	(1U << 16)
 
 /* Exec event flags, in struct vouch_exec_event.flags. */
 #define VOUCH_EXE_ANONYMOUS	(1U << 0)
@@ -134,7 +135,10 @@ struct vouch_path_rule {
 	__u64 expires_boot_ns;	/* exceptions only; 0 = never */
 };
 
-/* HASH deny_inodes: a denied file by identity, whatever its name. */
+/*
+ * HASH inodes: files judged by identity, whatever their name: deny-listed
+ * files (VOUCH_INODE_DENY) and ELF interpreters (VOUCH_INODE_LOADER).
+ */
 struct vouch_inode_key {
 	__u32 gen;
 	__u32 scope_id;
@@ -143,29 +147,28 @@ struct vouch_inode_key {
 	__u64 ino;
 };
 
-/* HASH loaders: ELF interpreters, denied when executed as the program. */
-struct vouch_loader_key {
-	__u32 dev;
-	__u32 pad;
-	__u64 ino;
+enum vouch_inode_kind {
+	VOUCH_INODE_DENY = 1,
+	VOUCH_INODE_LOADER = 2,
 };
 
-/* HASH tasks, keyed by tgid: what a process carries from exec to exec. */
-struct vouch_task {
-	__u64 cgroup_id;
-	__u32 ppid;
-	__u32 flags;		/* reserved */
+struct vouch_inode_rule {
+	__u32 kind;		/* enum vouch_inode_kind */
+	__u32 rule_id;
 };
 
 /*
- * LRU_HASH pending_scripts, keyed by tgid: a script whose interpreter has
- * been exec'd but has not opened it yet. path is the name the kernel gave
- * the interpreter, used only to recognise that open; the decision is then
- * made on the file actually opened.
+ * TASK_STORAGE task_state: a script whose interpreter has been exec'd but
+ * has not opened it yet. path is the name the kernel handed the
+ * interpreter, used only to recognise that open; the decision is then made
+ * on the file actually opened. It is valid only while the task still runs
+ * the image (mm) it was noted for, so exec need not touch it. The kernel
+ * frees it with the task, and fork copies it to the child.
  */
-struct vouch_pending_script {
+struct vouch_task_state {
+	__u64 mm;		/* the image it belongs to: a later exec voids it */
+	__u32 script_pending;
 	__u32 len;
-	__u32 pad;
 	char path[VOUCH_SCRIPT_PATH_MAX];
 };
 
@@ -220,9 +223,8 @@ _Static_assert(sizeof(struct vouch_scope) == 8, "scope ABI");
 _Static_assert(sizeof(struct vouch_path_key) == 260, "path_key ABI");
 _Static_assert(sizeof(struct vouch_path_rule) == 16, "path_rule ABI");
 _Static_assert(sizeof(struct vouch_inode_key) == 24, "inode_key ABI");
-_Static_assert(sizeof(struct vouch_loader_key) == 16, "loader_key ABI");
-_Static_assert(sizeof(struct vouch_task) == 16, "task ABI");
-_Static_assert(sizeof(struct vouch_pending_script) == 264, "script ABI");
+_Static_assert(sizeof(struct vouch_inode_rule) == 8, "inode_rule ABI");
+_Static_assert(sizeof(struct vouch_task_state) == 272, "task state ABI");
 _Static_assert(sizeof(struct vouch_exec_event) == 1120, "exec_event ABI");
 #endif
 

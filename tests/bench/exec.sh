@@ -80,7 +80,8 @@ check_prereqs() {
 		command -v "$t" >/dev/null || die "missing tool '$t'"
 	done
 	[ -x "$EXEC_PATH" ] || die "missing $EXEC_PATH"
-	[ ! -e "${DENY_PATH%/}" ] || die "$DENY_PATH exists; the deny entry must match nothing"
+	[ ! -e "${DENY_PATH%/}" ] ||
+		die "$DENY_PATH exists; the deny entry must match nothing"
 	[ "$(vouch_progs_loaded)" -eq 0 ] ||
 		die "vouch programs are already loaded; stop the other vouchd first"
 }
@@ -210,95 +211,51 @@ prog_rounds() {
 		"$W/progs"
 }
 
-fmt_row() {
-	awk '{ printf "| %.0f | %.0f | %.0f | %.0f to %.0f (%.0f) |",
-		$2, $3, $4, $5, $6, $6 - $5 }' <<< "$1"
+# field SUMMARY K: the K-th field of a summary line (2 is the median).
+field() {
+	cut -d ' ' -f "$2" <<< "$1"
 }
 
-write_section() {
-	local none vouchd pairs exec_rounds med_over exec_ns verdict_ns
-	local verdict_over cpu
+# verdict VALUE LIMIT
+verdict() {
+	awk -v v="$1" -v l="$2" 'BEGIN { print (v + 0 < l) ? "met" : "missed" }'
+}
 
-	none=$(summary "$W/none.ns")
-	vouchd=$(summary "$W/vouchd.ns")
-	pair_overheads > "$W/pairs"
-	pairs=$(summary "$W/pairs")
-	prog_rounds vouch_exec > "$W/exec.rounds"
-	exec_rounds=$(summary "$W/exec.rounds")
-	med_over=$(awk '{ printf "%.2f", $2 }' <<< "$pairs")
-	exec_ns=$(awk '$1 == "vouch_exec" { print $4 }' <<< "$(prog_totals)")
-	verdict_ns=$(awk -v v="$exec_ns" 'BEGIN { print (v + 0 < 1500) ? "met" : "missed" }')
-	verdict_over=$(awk -v v="$med_over" 'BEGIN { print (v + 0 < 2) ? "met" : "missed" }')
-	cpu=$(awk -F': *' '/^model name/ { print $2; exit }' /proc/cpuinfo)
+# A list of numbers, one a line, as "a, b, c" rounded to integers.
+inline_list() {
+	awk '{ printf "%s%.0f", (NR > 1 ? ", " : ""), $1 }' "$1"
+}
 
-	cat <<EOF
-## Exec path (issue 2)
+loop_row() {
+	awk -v n="$1" '{ printf "| %s | %.0f | %.0f | %.0f | %.0f to %.0f (%.0f) |\n",
+		n, $2, $3, $4, $5, $6, $6 - $5 }' <<< "$2"
+}
 
-Run on $(date -u +%Y-%m-%dT%H:%M:%SZ) by \`make bench\` (tests/bench/exec.sh) on a
-machine with $(nproc) CPUs (${cpu:-unknown CPU}), kernel $(uname -r),
-$(systemd-detect-virt 2>/dev/null || echo unknown) virtualisation.
+overhead_row() {
+	awk -v t="$2" '{ printf "| vouchd vs no agent | %+.2f%% | %+.2f%% | %+.2f%% ",
+		$2, $3, $4
+		printf "| %+.2f%% to %+.2f%% | < 2%%: %s |\n", $5, $6, t }' <<< "$1"
+}
 
-**Method.** \`vouch-trigger loop $EXECS $EXEC_PATH\` times $EXECS sequential
-fork+execv+wait of an allowed binary and reports the mean ns per exec. $ROUNDS
-rounds per configuration, interleaved (no agent, vouchd, no agent, ...), each
-after $WARMUP untimed execs. In a no-agent round no vouch program is loaded
-(\`bpftool prog show\` is checked before and after); for each vouchd round
-vouchd is started, waited for until it reports "vouchd started", and stopped
-with SIGTERM afterwards. Its rules enforce on the host scope with no
-allow-list, a deny list of one path that does not exist (\`$DENY_PATH\`),
-and \`deny_direct_loader\`, \`deny_anonymous\` and \`check_scripts\` on, so
-every exec takes the full decision path (path resolution, LPM and inode
-lookups) and nothing is killed. Overhead is computed per adjacent pair of
-rounds. In-kernel time: \`$STATS_KEY=1\` during each timed vouchd loop only,
-then \`run_time_ns\` and \`run_cnt\` of every program named \`vouch_*\` from
-\`bpftool prog show -j\`, summed over the rounds; counts include every other
-exec, fork and open on the machine in that time, and the timed loop pays for
-the statistics' own clock reads.
+# One table row per vouch program, in load order.
+prog_rows() {
+	local name runs total per r
 
-| configuration | median ns/exec | min | max | IQR (Q1 to Q3, width) |
-|---|---|---|---|---|
-| no agent $(fmt_row "$none")
-| vouchd enforcing $(fmt_row "$vouchd")
-
-| overhead per pair | median | min | max | IQR (Q1 to Q3) | target |
-|---|---|---|---|---|---|
-$(awk -v t="$verdict_over" '{ printf "| vouchd vs no agent | %+.2f%% | %+.2f%% | %+.2f%% | %+.2f%% to %+.2f%% | < 2%%: %s |\n", $2, $3, $4, $5, $6, t }' <<< "$pairs")
-
-Overhead of the medians: $(awk -v a="$(cut -d ' ' -f 2 <<< "$none")" -v b="$(cut -d ' ' -f 2 <<< "$vouchd")" 'BEGIN { printf "%+.2f%%", (b / a - 1) * 100 }').
-In-kernel time of all vouch programs per exec (the fork, exec and exit of
-each loop iteration and the opens that follow the exec), from the table
-below: $(kernel_per_exec "$none"). This is the part of the overhead the
-programs account for directly, and far less noisy than the loop timing.
-
-| program | runs | ns/run | per-round ns/run: median (min to max) | hook |
-|---|---|---|---|---|
-$(prog_totals | while read -r name runs total per; do
-	hook=$(prog_hook "$name")
-	if [ "$runs" -gt 0 ]; then
-		prog_rounds "$name" > "$W/r.$name"
-		r=$(summary "$W/r.$name" | awk '{ printf "%.0f (%.0f to %.0f)", $2, $3, $4 }')
-	else
-		r="-"
-	fi
-	echo "| $name | $runs | $per | $r | $hook |"
-done)
-
-Target for \`vouch_exec\`: under 1,500 ns per run ($verdict_ns: $exec_ns ns,
-per-round median $(awk '{ printf "%.0f", $2 }' <<< "$exec_rounds") ns). For scale, the issue measured a
-no-op program on the same hook at about 180 ns on this machine; no floor is
-measured here (bpftrace is not installed, and no other tool loads a no-op
-program). Decision events during the vouchd rounds (there should be none):
-$(wc -l < "$W/events.all"), of which $(jq -s '[.[] | select(.action == "killed")] | length' "$W/events.all") killed.
-
-Per-round ns/exec, in order. No agent: $(paste -sd ' ' "$W/none.ns" | awk '{ for (i = 1; i <= NF; i++) printf "%s%.0f", (i > 1 ? ", " : ""), $i }').
-vouchd: $(paste -sd ' ' "$W/vouchd.ns" | awk '{ for (i = 1; i <= NF; i++) printf "%s%.0f", (i > 1 ? ", " : ""), $i }').
-EOF
+	prog_totals | while read -r name runs total per; do
+		r=-
+		if [ "$runs" -gt 0 ]; then
+			prog_rounds "$name" > "$W/r.$name"
+			r=$(summary "$W/r.$name" |
+			    awk '{ printf "%.0f (%.0f to %.0f)", $2, $3, $4 }')
+		fi
+		echo "| $name | $runs | $per | $r | $(prog_hook "$name") |"
+	done
 }
 
 # kernel_per_exec SUMMARY: all programs' run time over vouch_exec's runs,
 # in ns and as a share of the no-agent median.
 kernel_per_exec() {
-	prog_totals | awk -v base="$(cut -d ' ' -f 2 <<< "$1")" '
+	prog_totals | awk -v base="$(field "$1" 2)" '
 		{ t += $3 } $1 == "vouch_exec" { e = $2 }
 		END { if (e) printf "%.0f ns, %.2f%% of the no-agent median",
 				    t / e, t / e / base * 100
@@ -313,8 +270,106 @@ prog_hook() {
 	vouch_openat_ex*) echo "sys_exit_openat" ;;
 	vouch_openat2_e*) echo "sys_exit_openat2" ;;
 	vouch_open_exit) echo "sys_exit_open" ;;
+	vouch_cgroup_mk*) echo "tp_btf/cgroup_mkdir" ;;
 	*) echo "-" ;;
 	esac
+}
+
+section_method() {
+	local cpu
+
+	cpu=$(awk -F': *' '/^model name/ { print $2; exit }' /proc/cpuinfo)
+	cat <<EOF
+## Exec path (issue 2)
+
+Run on $(date -u +%Y-%m-%dT%H:%M:%SZ) by \`make bench\` (tests/bench/exec.sh).
+Machine: $(nproc) CPUs, ${cpu:-unknown CPU}, kernel $(uname -r).
+
+**Method.** \`vouch-trigger loop $EXECS $EXEC_PATH\` times $EXECS sequential
+fork+execv+wait of an allowed binary and reports the mean ns per exec.
+$ROUNDS rounds per configuration, interleaved (no agent, vouchd, no agent,
+...), each after $WARMUP untimed execs. In a no-agent round no vouch program
+is loaded (\`bpftool prog show\` is checked before and after); for each
+vouchd round vouchd is started, waited for until it reports "vouchd
+started", and stopped with SIGTERM afterwards. Its rules enforce on the host
+scope with no allow-list, a deny list of one path that does not exist
+(\`$DENY_PATH\`), and \`deny_direct_loader\`, \`deny_anonymous\` and
+\`check_scripts\` on, so every exec takes the full decision path (path
+resolution, LPM and inode lookups) and nothing is killed. Overhead is
+computed per adjacent pair of rounds. In-kernel time:
+\`$STATS_KEY=1\` during each timed vouchd loop only, then
+\`run_time_ns\` and \`run_cnt\` of every program named \`vouch_*\` from
+\`bpftool prog show -j\`, summed over the rounds. The counts include every
+other exec, fork and open on the machine in that time, and the timed loop
+pays for the statistics' own clock reads.
+EOF
+}
+
+# section_loop NONE VOUCHD PAIRS (summary lines)
+section_loop() {
+	local none=$1 vouchd=$2 pairs=$3 of_medians spread
+
+	of_medians=$(awk -v a="$(field "$none" 2)" -v b="$(field "$vouchd" 2)" \
+		'BEGIN { printf "%+.2f%%", (b / a - 1) * 100 }')
+	spread=$(awk '{ printf "%.1f%%", ($6 - $5) / $2 * 100 }' <<< "$none")
+	cat <<EOF
+
+| configuration | median ns/exec | min | max | IQR (Q1 to Q3, width) |
+|---|---|---|---|---|
+$(loop_row "no agent" "$none")
+$(loop_row "vouchd enforcing" "$vouchd")
+
+| overhead per pair | median | min | max | IQR (Q1 to Q3) | target |
+|---|---|---|---|---|---|
+$(overhead_row "$pairs" "$(verdict "$(field "$pairs" 2)" 2)")
+
+Overhead of the medians: $of_medians. In-kernel time of all vouch
+programs per exec (the fork, exec and exit of each loop iteration and the
+opens that follow the exec), from the table below: $(kernel_per_exec "$none").
+That is the part of the overhead the programs account for directly; it is
+far less noisy than the loop timing, whose no-agent rounds alone have an
+IQR of $spread of their median.
+EOF
+}
+
+section_kernel() {
+	local exec_ns exec_med killed
+
+	exec_ns=$(prog_totals | awk '$1 == "vouch_exec" { print $4 }')
+	prog_rounds vouch_exec > "$W/exec.rounds"
+	exec_med=$(summary "$W/exec.rounds" | awk '{ printf "%.0f", $2 }')
+	killed=$(jq -s '[.[] | select(.action == "killed")] | length' \
+		"$W/events.all")
+	cat <<EOF
+
+| program | runs | ns/run | per-round ns/run: median (min to max) | hook |
+|---|---|---|---|---|
+$(prog_rows)
+
+Target for \`vouch_exec\`: under 1,500 ns per run
+($(verdict "$exec_ns" 1500): $exec_ns ns overall, per-round median $exec_med ns).
+For scale, the issue measured a no-op program on the same hook at about
+180 ns on this machine; no floor is measured here (bpftrace is not
+installed, and no other tool loads a no-op program). Decision events during
+the vouchd rounds (there should be none): $(wc -l < "$W/events.all"), of which
+$killed killed.
+
+Per-round ns/exec, in order. No agent: $(inline_list "$W/none.ns").
+vouchd: $(inline_list "$W/vouchd.ns").
+EOF
+}
+
+write_section() {
+	local none vouchd pairs
+
+	none=$(summary "$W/none.ns")
+	vouchd=$(summary "$W/vouchd.ns")
+	pair_overheads > "$W/pairs"
+	pairs=$(summary "$W/pairs")
+
+	section_method
+	section_loop "$none" "$vouchd" "$pairs"
+	section_kernel
 }
 
 new_doc() {
@@ -337,12 +392,15 @@ EOF
 # Replaces the text between the markers with the new section; a file
 # without the markers gets them appended.
 update_doc() {
-	local section=$1
+	local section=$1 starts ends
 
 	[ -f "$DOC" ] || new_doc > "$DOC"
-	if ! grep -qxF "$START_MARK" "$DOC" || ! grep -qxF "$END_MARK" "$DOC"; then
+	starts=$(grep -cxF "$START_MARK" "$DOC")
+	ends=$(grep -cxF "$END_MARK" "$DOC")
+	[ "$starts" = "$ends" ] && [ "$starts" -le 1 ] ||
+		die "$DOC: exec-bench markers do not pair up; fix them by hand"
+	[ "$starts" = 1 ] ||
 		printf '\n%s\n%s\n' "$START_MARK" "$END_MARK" >> "$DOC"
-	fi
 	awk -v s="$START_MARK" -v e="$END_MARK" -v f="$section" '
 		$0 == s { print; while ((getline l < f) > 0) print l; skip = 1; next }
 		$0 == e { skip = 0 }
@@ -357,10 +415,10 @@ main() {
 	trap 'exit 130' INT TERM HUP
 	check_prereqs
 	STATS_OLD=$(sysctl -n "$STATS_KEY") || die "cannot read $STATS_KEY"
-	W=$(mktemp -d /tmp/vouch-bench.XXXXXX) || die "cannot make a work directory"
+	W=$(mktemp -d) || die "cannot make a work directory"
 
 	write_files
-	echo "exec bench: $ROUNDS rounds x $EXECS execs of $EXEC_PATH per configuration"
+	echo "exec bench: $ROUNDS rounds x $EXECS execs of $EXEC_PATH each way"
 	run_rounds
 	write_section > "$W/section.md"
 	update_doc "$W/section.md"
