@@ -19,6 +19,7 @@ OUT=${OUTPUT:-$TOP/.output}
 VOUCHD=$OUT/vouchd
 VOUCHCTL=$OUT/vouchctl
 TRIGGER=$OUT/vouch-trigger
+FLOOR=$OUT/vouch-floor
 STATS_AWK=$TOP/tests/bench/stats.awk
 DOC=${BENCH_DOC:-$TOP/BENCHMARKS.md}
 ROUNDS=${BENCH_ROUNDS:-15}
@@ -31,6 +32,7 @@ START_MARK='<!-- exec-bench:start -->'
 END_MARK='<!-- exec-bench:end -->'
 
 VOUCHD_PID=
+FLOOR_PID=
 STATS_OLD=
 W=
 
@@ -51,8 +53,16 @@ stop_vouchd() {
 	VOUCHD_PID=
 }
 
+stop_floor() {
+	[ -n "$FLOOR_PID" ] || return 0
+	kill -TERM "$FLOOR_PID" 2>/dev/null
+	wait "$FLOOR_PID" 2>/dev/null
+	FLOOR_PID=
+}
+
 cleanup() {
 	stop_vouchd
+	stop_floor
 	[ -z "$STATS_OLD" ] || sysctl -q -w "$STATS_KEY=$STATS_OLD" >/dev/null
 	[ -z "$W" ] || rm -rf "$W"
 }
@@ -73,7 +83,7 @@ wait_unloaded() {
 
 check_prereqs() {
 	[ "$(id -u)" -eq 0 ] || die "needs root (BPF, sysctl)"
-	for f in "$VOUCHD" "$VOUCHCTL" "$TRIGGER"; do
+	for f in "$VOUCHD" "$VOUCHCTL" "$TRIGGER" "$FLOOR"; do
 		[ -x "$f" ] || die "missing $f; run 'make all' first"
 	done
 	for t in bpftool jq sysctl; do
@@ -165,6 +175,35 @@ round_vouchd() {
 	sysctl -q -w "$STATS_KEY=$STATS_OLD" >/dev/null
 	jq -c 'select(.kind != "agent")' "$W/events.jsonl" >> "$W/events.all"
 	stop_vouchd
+}
+
+# The floor: no-op programs on the same hooks (vouch-floor), measured over
+# the same loop, so vouch's own cost can be told from the hook's.
+measure_floor() {
+	local i
+
+	: > "$W/floor"
+	"$FLOOR" > "$W/floor.out" &
+	FLOOR_PID=$!
+	for i in $(seq 50); do
+		grep -q attached "$W/floor.out" 2>/dev/null && break
+		sleep 0.1
+	done
+	grep -q attached "$W/floor.out" || die "vouch-floor did not attach"
+	run_loop "$WARMUP" > /dev/null
+	sysctl -q -w "$STATS_KEY=1" >/dev/null || die "cannot set $STATS_KEY"
+	for ((i = 1; i <= 3; i++))
+		do run_loop "$EXECS" > /dev/null; done
+	bpftool prog show -j | jq -r '.[] | select(.name | startswith("floor_")) |
+		"\(.name) \(.run_cnt // 0) \(if (.run_cnt // 0) > 0 then (.run_time_ns / .run_cnt | floor) else 0 end)"' > "$W/floor"
+	sysctl -q -w "$STATS_KEY=$STATS_OLD" >/dev/null
+	stop_floor
+}
+
+# floor_ns NAME: ns per run of a floor program, or "-".
+floor_ns() {
+	awk -v p="$1" '$1 == p { print $3; f = 1 } END { if (!f) print "-" }' \
+		"$W/floor"
 }
 
 run_rounds() {
@@ -348,9 +387,12 @@ $(prog_rows)
 
 Target for \`vouch_exec\`: under 1,500 ns per run
 ($(verdict "$exec_ns" 1500): $exec_ns ns overall, per-round median $exec_med ns).
-For scale, the issue measured a no-op program on the same hook at about
-180 ns on this machine; no floor is measured here (bpftrace is not
-installed, and no other tool loads a no-op program). Decision events during
+
+The floor, measured in the same run with \`vouch-floor\` (no-op programs on
+the same hooks, over $((3 * EXECS)) execs): tp_btf/sched_process_exec
+$(floor_ns floor_exec) ns, tp_btf/sched_process_fork $(floor_ns floor_fork) ns,
+syscalls/sys_exit_openat $(floor_ns floor_openat_exit) ns per run.
+\`vouch_exec\` is $(awk -v a="$exec_ns" -v b="$(floor_ns floor_exec)" 'BEGIN { if (b > 0) printf "%.1f", a / b; else printf "?" }') times its floor. Decision events during
 the vouchd rounds (there should be none): $(wc -l < "$W/events.all"), of which
 $killed killed.
 
@@ -420,6 +462,8 @@ main() {
 	write_files
 	echo "exec bench: $ROUNDS rounds x $EXECS execs of $EXEC_PATH each way"
 	run_rounds
+	echo "exec bench: the floor (no-op programs on the same hooks)"
+	measure_floor
 	write_section > "$W/section.md"
 	update_doc "$W/section.md"
 	echo
