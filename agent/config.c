@@ -38,17 +38,14 @@ struct cfg_loader {
 static void err(struct cfg_loader *ld, const struct ynode *node,
 		const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
-static void err(struct cfg_loader *ld, const struct ynode *node,
-		const char *fmt, ...)
+static void err(struct cfg_loader *ld, const struct ynode *node, const char *fmt,
+		...)
 {
-	char msg[1024];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	ytree__verror(ld->doc, ld->diags, node, fmt, ap);
 	va_end(ap);
-	diags__add(ld->diags, DIAG_ERROR, ld->doc->file, node ? node->line : 0,
-		   node ? node->col : 0, "%s", msg);
 }
 
 /* Names: printable ASCII without spaces. */

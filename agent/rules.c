@@ -71,14 +71,11 @@ static void err(struct loader *ld, const struct ynode *node, const char *fmt,
 static void err(struct loader *ld, const struct ynode *node, const char *fmt,
 		...)
 {
-	char msg[1024];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	ytree__verror(ld->doc, ld->diags, node, fmt, ap);
 	va_end(ap);
-	diags__add(ld->diags, DIAG_ERROR, ld->doc->file, node ? node->line : 0,
-		   node ? node->col : 0, "%s", msg);
 }
 
 static size_t str_hash(const char *s)

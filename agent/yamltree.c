@@ -617,3 +617,13 @@ int ytree__check_keys(const struct ydoc *doc, const struct ynode *map,
 	}
 	return unknown;
 }
+
+void ytree__verror(const struct ydoc *doc, struct diags *diags,
+		   const struct ynode *node, const char *fmt, va_list ap)
+{
+	char msg[1024];
+
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	diags__add(diags, DIAG_ERROR, doc->file, node ? node->line : 0,
+		   node ? node->col : 0, "%s", msg);
+}

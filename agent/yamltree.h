@@ -8,6 +8,7 @@
 #ifndef VOUCH_YAMLTREE_H
 #define VOUCH_YAMLTREE_H
 
+#include <stdarg.h>
 #include <stddef.h>
 #include "diag.h"
 
@@ -46,6 +47,14 @@ struct ydoc *ytree__load_file(const char *path, struct diags *diags);
 struct ydoc *ytree__load_buffer(const char *name, const char *buf, size_t len,
 				struct diags *diags);
 void ytree__free(struct ydoc *doc);
+
+/*
+ * Adds an error at node's position in doc (the whole file when node is
+ * NULL). The va_list form lets each loader keep a short printf wrapper.
+ */
+void ytree__verror(const struct ydoc *doc, struct diags *diags,
+		   const struct ynode *node, const char *fmt, va_list ap)
+	__attribute__((format(printf, 4, 0)));
 
 /* Mapping lookup by key; NULL when absent or when map is not a mapping. */
 const struct ynode *ytree__get(const struct ynode *map, const char *key);

@@ -6,6 +6,7 @@
 set -u
 
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+. "$TOP/tests/process.sh"
 OUT=${OUTPUT:-$TOP/.output}
 VOUCHD=$OUT/vouchd
 VOUCHCTL=$OUT/vouchctl
@@ -123,13 +124,7 @@ start_vouchd() {
 
 stop_vouchd() {
 	[ -n "$VOUCHD_PID" ] || return 0
-	kill -TERM "$VOUCHD_PID" 2>/dev/null
-	for _ in $(seq 50); do
-		kill -0 "$VOUCHD_PID" 2>/dev/null || break
-		sleep 0.1
-	done
-	kill -KILL "$VOUCHD_PID" 2>/dev/null
-	wait "$VOUCHD_PID" 2>/dev/null
+	stop_process "$VOUCHD_PID"
 	VOUCHD_PID=
 }
 
