@@ -44,7 +44,8 @@ static int attach(struct kernel *k, struct bpf_program *prog, int required)
 				  bpf_program__name(prog), strerror(-err));
 			return err;
 		}
-		log_warn("kernel: failed to attach program '%s': %s; scripts are judged only through their interpreter",
+		/* without it, scripts are judged only through their interpreter */
+		log_warn("kernel: failed to attach program '%s': %s",
 			 bpf_program__name(prog), strerror(-err));
 		return 0;
 	}

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
  * The floor for benchmarks: programs that do nothing, on the same hooks as
  * vouch's, so that what vouch's own programs cost can be told apart from

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
  * vouch's kernel side for exec: every exec is judged by the file the kernel
  * actually runs, against allow- and deny-lists held in maps, and killed with

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
  * The ABI between vouch's BPF programs and vouchd: map keys and values and
  * ring buffer records. Both compilers include this file, so it uses only
