@@ -327,9 +327,18 @@ static void close_all(struct agent *a)
 
 static int check_only_run(struct agent *a)
 {
+	struct diags d = { 0 };
+	struct vouch_rules *rules;
 	char why[512];
 	struct policy *p;
 
+	/* every error, as vouchctl lint prints them, before the summary */
+	rules = rules__load(a->cfg->rules_path, time(NULL), &d);
+	diags__print(&d, stderr);
+	diags__free(&d);
+	if (!rules)
+		return 1;
+	rules__free(rules);
 	if (cgroup__find_mount(a->cgroup_mount, sizeof(a->cgroup_mount)))
 		strcpy(a->cgroup_mount, "/sys/fs/cgroup");
 	p = build_policy(a, why, sizeof(why));

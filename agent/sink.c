@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* JSON lines, built with jansson: one object per event, one per line. */
 #include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -15,6 +17,28 @@ struct sink {
 	int owned;
 };
 
+/*
+ * Opens for appending without blocking: a FIFO nobody reads would
+ * otherwise hang vouchd at start (ENXIO instead).
+ */
+static FILE *open_append(const char *path)
+{
+	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC |
+			    O_NONBLOCK, 0640);
+	FILE *f;
+
+	if (fd < 0)
+		return NULL;
+	if (fcntl(fd, F_SETFL, O_WRONLY | O_APPEND) < 0) {
+		close(fd);
+		return NULL;
+	}
+	f = fdopen(fd, "a");
+	if (!f)
+		close(fd);
+	return f;
+}
+
 struct sink *sink__open(const char *where)
 {
 	struct sink *s = calloc(1, sizeof(*s));
@@ -25,7 +49,7 @@ struct sink *sink__open(const char *where)
 		s->out = stdout;
 		return s;
 	}
-	s->out = fopen(where, "ae");
+	s->out = open_append(where);
 	if (!s->out) {
 		int err = errno;
 

@@ -132,7 +132,7 @@ struct exe_id {
 struct scratch {
 	char rev[2 * VOUCH_PATH_MAX];	/* built right to left */
 	struct vouch_path_key key;
-	char name[VOUCH_NAME_LEN];
+	char opened[VOUCH_SCRIPT_PATH_MAX];	/* the name passed to open() */
 	/*
 	 * Kept here, not on the stack: values that differ between the loop
 	 * exits would otherwise make the verifier walk everything after the
@@ -558,11 +558,15 @@ static __always_inline void act(struct scratch *s, struct task_struct *task,
 	emit(s, task, kind, id, d, action);
 }
 
-/* Keeps the name the script was exec'd by, to recognise its open later. */
-static __always_inline void note_script(struct scratch *s,
-					struct linux_binprm *bprm,
+/*
+ * Keeps the names the interpreter will open: the script exec'd, and
+ * argv[1] when it differs (a chained script, or a #! option the
+ * interpreter will not open, which then never matches).
+ */
+static __always_inline void note_script(struct linux_binprm *bprm,
 					struct task_struct *task)
 {
+	const char *argv1 = (const char *)BPF_CORE_READ(task, mm, arg_start);
 	struct vouch_task_state *ts;
 	long n;
 
@@ -575,6 +579,13 @@ static __always_inline void note_script(struct scratch *s,
 	ts->mm = (__u64)task->mm;
 	ts->len = n > 1 ? n - 1 : 0;
 	ts->script_pending = n > 1;
+	/* argv[0] is the interpreter's name; argv[1] follows its NUL */
+	n = bpf_probe_read_user_str(ts->inner, sizeof(ts->inner), argv1);
+	if (n <= 0 || n > (long)sizeof(ts->inner))
+		n = 0;
+	argv1 += n;
+	n = bpf_probe_read_user_str(ts->inner, sizeof(ts->inner), argv1);
+	ts->inner_len = n > 1 ? n - 1 : 0;
 }
 
 SEC("tp_btf/sched_process_exec")
@@ -603,7 +614,7 @@ int BPF_PROG(vouch_exec, struct task_struct *task, pid_t old_pid,
 	/* binfmt_script and binfmt_misc replace interp with the interpreter */
 	if (bprm->interp != bprm->filename) {
 		if (sc->flags & VOUCH_SCOPE_CHECK_SCRIPTS)
-			note_script(s, bprm, task);
+			note_script(bprm, task);
 		resolve_file(s, bprm->file, &s->id);
 		s->id.flags |= VOUCH_EXE_VIA_SCRIPT;
 	} else {
@@ -624,31 +635,36 @@ static __always_inline struct file *fd_to_file(struct task_struct *task,
 	return file;
 }
 
-/*
- * Whether file is the one the pending script names: the path the kernel
- * handed the interpreter ends in "/" followed by the file's own name.
- */
-static __always_inline int is_the_script(struct scratch *s, struct file *file,
-					 const struct vouch_task_state *ps)
+/* Whether the first len bytes of a and b are equal; len <= 255. */
+static __always_inline int same_bytes(const char *a, const char *b, __u32 len)
 {
-	const unsigned char *name = BPF_CORE_READ(file, f_path.dentry,
-						  d_name.name);
-	__u32 len = BPF_CORE_READ(file, f_path.dentry, d_name.len);
-	__u32 start;
-
-	if (len == 0 || len >= VOUCH_NAME_LEN || len > ps->len)
-		return 0;
-	start = ps->len - len;
-	if (start > 0 && ps->path[(start - 1) & (VOUCH_SCRIPT_PATH_MAX - 1)] != '/')
-		return 0;
-	bpf_probe_read_kernel(s->name, sizeof(s->name), name);
-	for (int i = 0; i < VOUCH_NAME_LEN; i++) {
+	for (int i = 0; i < VOUCH_SCRIPT_PATH_MAX; i++) {
 		if (i >= len)
 			return 1;
-		if (s->name[i] != ps->path[(start + i) & (VOUCH_SCRIPT_PATH_MAX - 1)])
+		if (a[i] != b[i])
 			return 0;
 	}
 	return 1;
+}
+
+/*
+ * Whether this open is the interpreter opening its script: the name it
+ * passed to open() is one the kernel handed it. Comparing names, not the
+ * opened file's, is what lets a symlink to a script be caught.
+ */
+static __always_inline int is_the_script(struct scratch *s,
+					 const char *uname,
+					 const struct vouch_task_state *ts)
+{
+	long n = bpf_probe_read_user_str(s->opened, sizeof(s->opened), uname);
+	__u32 len;
+
+	if (n <= 1)
+		return 0;
+	len = n - 1;
+	if (len == ts->len && same_bytes(s->opened, ts->path, len))
+		return 1;
+	return len == ts->inner_len && same_bytes(s->opened, ts->inner, len);
 }
 
 /*
@@ -656,8 +672,10 @@ static __always_inline int is_the_script(struct scratch *s, struct file *file,
  * That open is where the script is judged as itself, before the
  * interpreter has read a byte of it.
  */
-static __always_inline int check_script_open(long fd)
+static __always_inline int check_script_open(long fd, int name_arg)
 {
+	struct pt_regs *regs;
+	const char *uname;
 	struct task_struct *task = bpf_get_current_task_btf();
 	struct vouch_scope_key sk = { .gen = active_gen() };
 	struct vouch_task_state *ts;
@@ -673,8 +691,16 @@ static __always_inline int check_script_open(long fd)
 	if (!ts || !ts->script_pending || ts->mm != (__u64)task->mm)
 		return 0;
 	s = get_scratch();
+	if (!s)
+		return 0;
+	/* the syscall's own arguments: open(name), openat(dirfd, name) */
+	regs = (struct pt_regs *)bpf_task_pt_regs(task);
+	uname = name_arg == 1 ? (const char *)PT_REGS_PARM1_CORE_SYSCALL(regs)
+			      : (const char *)PT_REGS_PARM2_CORE_SYSCALL(regs);
+	if (!is_the_script(s, uname, ts))
+		return 0;
 	file = fd_to_file(task, fd);
-	if (!s || !file || !is_the_script(s, file, ts))
+	if (!file)
 		return 0;
 	ts->script_pending = 0;
 
@@ -697,19 +723,19 @@ static __always_inline int check_script_open(long fd)
 SEC("tracepoint/syscalls/sys_exit_openat")
 int vouch_openat_exit(struct trace_event_raw_sys_exit *ctx)
 {
-	return check_script_open(ctx->ret);
+	return check_script_open(ctx->ret, 2);
 }
 
 SEC("tracepoint/syscalls/sys_exit_open")
 int vouch_open_exit(struct trace_event_raw_sys_exit *ctx)
 {
-	return check_script_open(ctx->ret);
+	return check_script_open(ctx->ret, 1);
 }
 
 SEC("tracepoint/syscalls/sys_exit_openat2")
 int vouch_openat2_exit(struct trace_event_raw_sys_exit *ctx)
 {
-	return check_script_open(ctx->ret);
+	return check_script_open(ctx->ret, 2);
 }
 
 /*

@@ -159,17 +159,22 @@ struct vouch_inode_rule {
 
 /*
  * TASK_STORAGE task_state: a script whose interpreter has been exec'd but
- * has not opened it yet. path is the name the kernel handed the
- * interpreter, used only to recognise that open; the decision is then made
- * on the file actually opened. It is valid only while the task still runs
- * the image (mm) it was noted for, so exec need not touch it. The kernel
- * frees it with the task, and fork copies it to the child.
+ * has not opened it yet. The names are those the kernel put in the
+ * interpreter's argv: the script exec'd (path) and, when scripts chain
+ * (#! naming another script), the inner one (inner). They serve only to
+ * recognise the interpreter's open by the name it passes to open(); the
+ * decision is then made on the file actually opened, symlinks resolved.
+ * Valid only while the task still runs the image (mm) it was noted for, so
+ * exec need not touch it. The kernel frees it with the task; fork copies it.
  */
 struct vouch_task_state {
-	__u64 mm;		/* the image it belongs to: a later exec voids it */
+	__u64 mm;
 	__u32 script_pending;
 	__u32 len;
+	__u32 inner_len;	/* 0: no inner script */
+	__u32 pad;
 	char path[VOUCH_SCRIPT_PATH_MAX];
+	char inner[VOUCH_SCRIPT_PATH_MAX];
 };
 
 /* Ring buffer record for every exec or script decision worth reporting. */
@@ -224,7 +229,7 @@ _Static_assert(sizeof(struct vouch_path_key) == 260, "path_key ABI");
 _Static_assert(sizeof(struct vouch_path_rule) == 16, "path_rule ABI");
 _Static_assert(sizeof(struct vouch_inode_key) == 24, "inode_key ABI");
 _Static_assert(sizeof(struct vouch_inode_rule) == 8, "inode_rule ABI");
-_Static_assert(sizeof(struct vouch_task_state) == 272, "task state ABI");
+_Static_assert(sizeof(struct vouch_task_state) == 536, "task state ABI");
 _Static_assert(sizeof(struct vouch_exec_event) == 1120, "exec_event ABI");
 #endif
 

@@ -255,6 +255,16 @@ verdict() {
 	awk -v v="$1" -v l="$2" 'BEGIN { print (v + 0 < l) ? "met" : "missed" }'
 }
 
+# overhead_verdict PAIRS: the 2% target is met only when the median is
+# under it and the spread (IQR width) is too; otherwise the loop cannot
+# tell, and the in-kernel time below is the better measure.
+overhead_verdict() {
+	awk '{ w = $6 - $5
+	       if ($2 < 2 && w < 2) print "met"
+	       else if ($2 < 2) printf "median under it, but the IQR (%.1f points) is wider: not resolved by the loop\n", w
+	       else print "missed" }' <<< "$1"
+}
+
 # A list of numbers, one a line, as "a, b, c" rounded to integers.
 inline_list() {
 	awk '{ printf "%s%.0f", (NR > 1 ? ", " : ""), $1 }' "$1"
@@ -355,7 +365,7 @@ $(loop_row "vouchd enforcing" "$vouchd")
 
 | overhead per pair | median | min | max | IQR (Q1 to Q3) | target |
 |---|---|---|---|---|---|
-$(overhead_row "$pairs" "$(verdict "$(field "$pairs" 2)" 2)")
+$(overhead_row "$pairs" "$(overhead_verdict "$pairs")")
 
 Overhead of the medians: $of_medians. In-kernel time of all vouch
 programs per exec (the fork, exec and exit of each loop iteration and the

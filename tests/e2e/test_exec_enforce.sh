@@ -122,6 +122,19 @@ check "an allowed script with a denied interpreter: killed" saw interp "signal 9
 check "interpreter: marker never written" no_marker interp
 check "interpreter: judged through its interpreter" event_for '.kind == "exec" and .process.exe == "'$W'/denied/interp" and (.process.exeFlags | index("script-interpreter")) != null'
 
+ln -s "$W/denied/script.sh" "$W/allowed/script-link.sh"
+run scriptlink run "$W/allowed/script-link.sh"
+check "a symlink in an allowed dir to a denied script: killed" saw scriptlink "signal 9"
+check "script symlink: the script itself is named" event_for '.kind == "script" and .process.exe == "'$W'/denied/script.sh" and (.process.argv | index("'$W'/allowed/script-link.sh")) != null'
+
+printf '#!/bin/sh\n%s marker %s\n' "$T" "$W/m-inner" > "$W/denied/inner.sh"
+printf '#!%s\n' "$W/denied/inner.sh" > "$W/allowed/outer.sh"
+chmod +x "$W/denied/inner.sh" "$W/allowed/outer.sh"
+run chain run "$W/allowed/outer.sh"
+check "an allowed script whose #! is a denied script: killed" saw chain "signal 9"
+check "chain: the inner script never ran" no_marker inner
+check "chain: the inner script is named" event_for '.kind == "script" and .process.exe == "'$W'/denied/inner.sh"'
+
 run okscript run "$W/allowed/ok.sh"
 check "an allowed script with an allowed interpreter runs" saw okscript "exit 0"
 check "allowed script wrote its marker" has_marker okscript
