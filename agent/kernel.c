@@ -78,21 +78,59 @@ static int attach_all(struct kernel *k)
 	return 0;
 }
 
-/*
- * One array update; the kernel copies the value with aligned stores, so a
- * program reads either the old active_gen or the new one, never a mix.
- */
-static int set_globals(struct kernel *k, uint32_t gen)
+static int put_global(struct kernel *k, uint32_t slot,
+		      const struct vouch_globals *g)
 {
-	struct vouch_globals g = {
-		.active_gen = gen, .agent_tgid = (uint32_t)getpid(),
-	};
-	uint32_t zero = 0;
-
-	if (bpf_map_update_elem(bpf_map__fd(k->skel->maps.globals), &zero, &g,
+	if (bpf_map_update_elem(bpf_map__fd(k->skel->maps.globals), &slot, g,
 				BPF_ANY))
 		return -errno;
 	return 0;
+}
+
+/*
+ * Makes gen the generation in force: its host-scope slot first, then the
+ * active generation, each one array update. A program reads the active
+ * generation once per decision and checks that the slot it then reads is
+ * of the same generation.
+ */
+/* Adds ino to the filter unless it is there; past the size it is off. */
+static void filter_add(struct vouch_globals *g, uint64_t ino)
+{
+	for (uint32_t i = 0; i < g->n_inodes && i < VOUCH_INODE_FILTER; i++)
+		if (g->inodes[i] == ino)
+			return;
+	if (g->n_inodes < VOUCH_INODE_FILTER)
+		g->inodes[g->n_inodes] = ino;
+	if (g->n_inodes <= VOUCH_INODE_FILTER)
+		g->n_inodes++;
+}
+
+static void fill_filter(struct vouch_globals *g, const struct policy *p)
+{
+	for (size_t i = 0; i < p->n_deny_inodes; i++)
+		filter_add(g, p->deny_inodes[i].ino);
+	for (size_t i = 0; i < p->n_loaders; i++)
+		filter_add(g, p->loaders[i].ino);
+}
+
+static int set_globals(struct kernel *k, const struct policy *p,
+		       const struct vouch_scope *host)
+{
+	uint32_t gen = p ? p->gen : 0;
+	struct vouch_globals g = { .gen = gen };
+	int err;
+
+	if (p) {
+		g.host = *host;
+		fill_filter(&g, p);
+		err = put_global(k, 1 + (gen & 1), &g);
+		if (err)
+			return err;
+	}
+	memset(&g, 0, sizeof(g));
+	g.gen = gen;
+	g.agent_tgid = (uint32_t)getpid();
+	return put_global(k, VOUCH_GLOBALS_ACTIVE, &g);
 }
 
 struct kernel *kernel__open(unsigned int ringbuf_bytes)
@@ -116,7 +154,7 @@ struct kernel *kernel__open(unsigned int ringbuf_bytes)
 		log_error("kernel: failed to load BPF programs: %s", strerror(-err));
 		goto err_free;
 	}
-	err = set_globals(k, 0);
+	err = set_globals(k, NULL, NULL);
 	if (err)
 		goto err_free;
 	err = attach_all(k);
@@ -218,19 +256,25 @@ static int each_inode(const struct policy *p, int fd, entry_op op)
 	return err;
 }
 
+/* A scope's map value; the host's also says whether to look further. */
+static struct vouch_scope scope_value(const struct policy *p, size_t i)
+{
+	struct vouch_scope val = {
+		.mode = p->scopes[i].mode, .flags = p->scopes[i].flags,
+	};
+
+	if (i == VOUCH_SCOPE_HOST && p->n_scopes > 1)
+		val.flags |= VOUCH_SCOPE_POLICY_HAS_CGROUPS;
+	return val;
+}
+
 static int each_scope(const struct policy *p, int fd, entry_op op)
 {
 	for (size_t i = 0; i < p->n_scopes; i++) {
 		struct vouch_scope_key key = {
 			.gen = p->gen, .scope_id = (uint32_t)i,
 		};
-		struct vouch_scope val = {
-			.mode = p->scopes[i].mode, .flags = p->scopes[i].flags,
-		};
-
-		/* the host scope tells the exec hook whether to look further */
-		if (i == VOUCH_SCOPE_HOST && p->n_scopes > 1)
-			val.flags |= VOUCH_SCOPE_POLICY_HAS_CGROUPS;
+		struct vouch_scope val = scope_value(p, i);
 		int err = op(fd, &key, &val);
 
 		if (err)
@@ -282,6 +326,7 @@ static int each_entry(struct kernel *k, const struct policy *p, entry_op op)
 
 int kernel__apply(struct kernel *k, struct policy *p)
 {
+	struct vouch_scope host;
 	int err;
 
 	if (k->previous) {
@@ -297,8 +342,9 @@ int kernel__apply(struct kernel *k, struct policy *p)
 		each_entry(k, p, op_delete);
 		return err;
 	}
-	/* the switch: programs read active_gen once per decision */
-	err = set_globals(k, p->gen);
+	/* the switch: programs read the generation once per decision */
+	host = scope_value(p, VOUCH_SCOPE_HOST);
+	err = set_globals(k, p, &host);
 	if (err) {
 		each_entry(k, p, op_delete);
 		return err;

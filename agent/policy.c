@@ -80,6 +80,9 @@ static int add_path(struct policy *p, enum policy_list list,
 		return -ENOMEM;
 	if (strlen(path) > VOUCH_PATH_MATCH_MAX)
 		return -ENAMETOOLONG;
+	/* the kernel skips the lookups a scope has no entries for */
+	if (list == POLICY_DENY)
+		p->scopes[scope_id].flags |= VOUCH_SCOPE_HAS_DENY;
 	e->scope_id = scope_id;
 	e->rule_id = rule_id;
 	e->expires_boot_ns = expires_boot_ns;
@@ -101,6 +104,7 @@ static int add_deny_inode(struct policy *p, uint32_t scope_id,
 	e = grow((void **)&p->deny_inodes, &p->n_deny_inodes, sizeof(*e));
 	if (!e)
 		return -ENOMEM;
+	p->scopes[scope_id].flags |= VOUCH_SCOPE_HAS_INODES;
 	e->scope_id = scope_id;
 	e->rule_id = rule_id;
 	e->dev = policy__kernel_dev(st.st_dev);
@@ -195,6 +199,9 @@ static int compile_loaders(struct policy *p)
 		e->dev = policy__kernel_dev(st.st_dev);
 		e->ino = st.st_ino;
 	}
+	for (size_t id = 0; p->n_loaders && id < p->n_scopes; id++)
+		if (p->scopes[id].flags & VOUCH_SCOPE_DENY_LOADER)
+			p->scopes[id].flags |= VOUCH_SCOPE_HAS_INODES;
 	return 0;
 }
 

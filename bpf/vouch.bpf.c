@@ -34,13 +34,14 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 	 bpf_core_field_offset(type, a) + bpf_core_field_size(type, a))
 
 /*
- * The active generation, written by vouchd. A plain one-entry array rather
- * than a global variable: reading the mmapable .bss page cost about 300 ns
- * per exec on the benchmark machine, an array value about 15.
+ * The active generation and the host scope (see vouch_abi.h), written by
+ * vouchd. A plain array rather than global variables: reading the mmapable
+ * .bss page cost about 300 ns per exec on the benchmark machine, an array
+ * value about 15; each cold line touched after an exec is that dear.
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1);
+	__uint(max_entries, VOUCH_GLOBALS_SLOTS);
 	__type(key, __u32);
 	__type(value, struct vouch_globals);
 } globals SEC(".maps");
@@ -131,7 +132,6 @@ struct exe_id {
  */
 struct scratch {
 	char rev[2 * VOUCH_PATH_MAX];	/* built right to left */
-	struct vouch_path_key key;
 	char opened[VOUCH_SCRIPT_PATH_MAX];	/* the name passed to open() */
 	/*
 	 * Kept here, not on the stack: values that differ between the loop
@@ -169,10 +169,45 @@ static __always_inline struct scratch *get_scratch(void)
 /* The generation in force, 0 before vouchd has loaded any policy. */
 static __always_inline __u32 active_gen(void)
 {
-	__u32 zero = 0;
-	struct vouch_globals *g = bpf_map_lookup_elem(&globals, &zero);
+	__u32 key = VOUCH_GLOBALS_ACTIVE;
+	struct vouch_globals *g = bpf_map_lookup_elem(&globals, &key);
 
-	return g ? g->active_gen : 0;
+	return g ? g->gen : 0;
+}
+
+/* The slot of generation gen, or NULL when it holds another one. */
+static __always_inline struct vouch_globals *gen_slot(__u32 gen)
+{
+	__u32 key = 1 + (gen & 1);
+	struct vouch_globals *g = bpf_map_lookup_elem(&globals, &key);
+
+	return g && g->gen == gen ? g : NULL;
+}
+
+/* The host scope of generation gen: from its slot, else the scopes hash. */
+static __always_inline struct vouch_scope *
+host_scope(__u32 gen, struct vouch_globals *slot)
+{
+	struct vouch_scope_key sk = { .gen = gen, .scope_id = VOUCH_SCOPE_HOST };
+
+	if (slot)
+		return &slot->host;
+	return bpf_map_lookup_elem(&scopes, &sk);
+}
+
+/* Whether the inodes map may hold ino: a check in a line already read. */
+static __always_inline int inode_may_match(const struct vouch_globals *slot,
+					   __u64 ino)
+{
+	if (!slot || slot->n_inodes > VOUCH_INODE_FILTER)
+		return 1;
+	for (int i = 0; i < VOUCH_INODE_FILTER; i++) {
+		if (i >= slot->n_inodes)
+			return 0;
+		if (slot->inodes[i] == ino)
+			return 1;
+	}
+	return 0;
 }
 
 static __always_inline void count_loss(__u32 kind)
@@ -252,32 +287,24 @@ static __always_inline void read_mount(struct mount *m, struct mount_link *l)
 	l->root = BPF_CORE_READ(m, mnt.mnt_root);
 }
 
-static __always_inline void build_path(struct scratch *s, struct file *file,
-				       __u32 *flags)
+/*
+ * Walks from dentry up through mounts with probe reads, which work for any
+ * pointer. Returns when the root of the mount namespace is reached.
+ */
+static __always_inline void walk_probed(struct scratch *s,
+					struct dentry *dentry,
+					struct mount *mnt,
+					struct mount_link *ml, __u32 *flags)
 {
 	struct dentry_link dl;
-	struct mount_link ml;
-	struct dentry *dentry;
-	struct mount *mnt;
-	struct path fpath;
 
-	/*
-	 * Probe reads throughout: file may come from the fd table, where no
-	 * BTF-typed pointer is to be had on older kernels.
-	 */
-	BPF_CORE_READ_INTO(&fpath, file, f_path);
-	dentry = fpath.dentry;
-	mnt = container_of(fpath.mnt, struct mount, mnt);
-	read_mount(mnt, &ml);
-	s->off = VOUCH_PATH_MAX - 1;
-	s->rev[VOUCH_PATH_MAX - 1] = '\0';
 	for (int i = 0; i < VOUCH_PATH_DEPTH_MAX; i++) {
-		if (dentry == ml.root) {
-			if (ml.parent == mnt)
+		if (dentry == ml->root) {
+			if (ml->parent == mnt)
 				return;
-			dentry = ml.mountpoint;
-			mnt = ml.parent;
-			read_mount(mnt, &ml);
+			dentry = ml->mountpoint;
+			mnt = ml->parent;
+			read_mount(mnt, ml);
 			continue;
 		}
 		read_dentry(dentry, &dl);
@@ -295,16 +322,90 @@ static __always_inline void build_path(struct scratch *s, struct file *file,
 	*flags |= VOUCH_EXE_TRUNCATED;
 }
 
-static __always_inline void resolve_file(struct scratch *s, struct file *file,
-					 struct exe_id *id)
+/*
+ * Walks the dentries of the file's own mount with plain loads, which the
+ * verifier allows while the pointers carry BTF types (a tp_btf argument
+ * and what it points to): no helper call per step. Returns 0 at the
+ * mount's root, 1 when the path is complete or cut.
+ */
+static __always_inline int walk_own_mount(struct scratch *s,
+					  struct dentry *dentry,
+					  struct dentry *root, __u32 *flags)
 {
-	struct inode *inode = BPF_CORE_READ(file, f_inode);
+	for (int i = 0; i < VOUCH_PATH_DEPTH_MAX; i++) {
+		struct dentry *parent;
+		struct qstr name;
+
+		if (dentry == root)
+			return 0;
+		parent = dentry->d_parent;
+		name.name = dentry->d_name.name;
+		name.len = dentry->d_name.len;
+		if (parent == dentry) {
+			*flags |= VOUCH_EXE_ANONYMOUS;
+			if (prepend_name(s, &name, 0))
+				break;
+			return 1;
+		}
+		if (prepend_name(s, &name, 1))
+			break;
+		dentry = parent;
+	}
+	*flags |= VOUCH_EXE_TRUNCATED;
+	return 1;
+}
+
+/*
+ * The path of file, right to left into s->rev. trusted is a constant at
+ * each call: whether file has a BTF type (the exec hook's bprm->file) or
+ * is a bare address (from the fd table, where older kernels offer no way
+ * to type it).
+ */
+static __always_inline void build_path(struct scratch *s, struct file *file,
+				       __u32 *flags, const int trusted)
+{
+	struct mount_link ml;
+	struct dentry *dentry;
+	struct mount *mnt;
+	struct path fpath;
+
+	/* struct mount is reached from vfsmount by address: a probe read */
+	BPF_CORE_READ_INTO(&fpath, file, f_path);
+	dentry = fpath.dentry;
+	mnt = container_of(fpath.mnt, struct mount, mnt);
+	read_mount(mnt, &ml);
+	s->off = VOUCH_PATH_MAX - 1;
+	s->rev[VOUCH_PATH_MAX - 1] = '\0';
+	if (trusted) {
+		if (walk_own_mount(s, file->f_path.dentry, ml.root, flags))
+			return;
+		if (ml.parent == mnt)
+			return;
+		dentry = ml.mountpoint;
+		mnt = ml.parent;
+		read_mount(mnt, &ml);
+	}
+	walk_probed(s, dentry, mnt, &ml, flags);
+}
+
+static __always_inline void resolve_file(struct scratch *s, struct file *file,
+					 struct exe_id *id, const int trusted)
+{
+	struct inode *inode;
 	struct {
 		unsigned long ino;
 		unsigned int nlink;
 	} in = {};
 
 	id->flags = 0;
+	if (trusted) {
+		inode = file->f_inode;
+		id->dev = inode->i_sb->s_dev;
+		in.ino = inode->i_ino;
+		in.nlink = inode->__i_nlink;
+		goto path;
+	}
+	inode = BPF_CORE_READ(file, f_inode);
 	id->dev = BPF_CORE_READ(inode, i_sb, s_dev);
 	if (FOLLOWS(struct inode, i_ino, __i_nlink)) {
 		bpf_probe_read_kernel(&in, sizeof(in),
@@ -313,10 +414,11 @@ static __always_inline void resolve_file(struct scratch *s, struct file *file,
 		in.ino = BPF_CORE_READ(inode, i_ino);
 		in.nlink = BPF_CORE_READ(inode, __i_nlink);
 	}
+path:
 	id->ino = in.ino;
 	if (in.nlink == 0)
 		id->flags |= VOUCH_EXE_DELETED;
-	build_path(s, file, &id->flags);
+	build_path(s, file, &id->flags, trusted);
 	id->start = s->off & PATHBUF_MASK;
 	id->len = VOUCH_PATH_MAX - 1 - id->start;
 	/* reload from memory from here on, see struct scratch */
@@ -360,21 +462,33 @@ static __always_inline __u32 lookup_scope(__u32 gen, struct task_struct *task,
 	return found.scope_id;
 }
 
-/* Prepares the LPM key; returns 0 when the path is too long to match. */
-static __always_inline int fill_path_key(struct scratch *s, __u32 gen,
-					 __u32 scope_id, const struct exe_id *id)
+/*
+ * Prepares the LPM key in place, its header written just before the path
+ * in rev, so that the path is not copied. Returns the key, or NULL when
+ * the path is too long to match.
+ */
+static __always_inline struct vouch_path_key *
+path_key(struct scratch *s, __u32 gen, __u32 scope_id, const struct exe_id *id)
 {
-	__u32 len = id->len;
+	struct {
+		__u32 prefixlen;
+		__u32 gen;
+		__u32 scope_id;
+	} hdr = {
+		/* gen, scope, path and NUL: exact entries end in NUL, dirs '/' */
+		.prefixlen = (8 + id->len + 1) * 8,
+		.gen = gen,
+		.scope_id = scope_id,
+	};
+	__u32 at;
 
-	if (len > VOUCH_PATH_MATCH_MAX)
-		return 0;
-	s->key.gen = gen;
-	s->key.scope_id = scope_id;
-	bpf_probe_read_kernel(s->key.path, sizeof(s->key.path),
-			      &s->rev[id->start & PATHBUF_MASK]);
-	/* header plus path plus NUL: exact entries end in NUL, dirs in '/' */
-	s->key.prefixlen = (8 + len + 1) * 8;
-	return 1;
+	if (id->len > VOUCH_PATH_MATCH_MAX)
+		return NULL;
+	at = id->start - VOUCH_PATH_KEY_HEADER;
+	opaque(at);
+	at &= PATHBUF_MASK;
+	__builtin_memcpy(&s->rev[at], &hdr, sizeof(hdr));
+	return (struct vouch_path_key *)&s->rev[at];
 }
 
 static __always_inline struct vouch_inode_rule *
@@ -394,27 +508,31 @@ lookup_inode(__u32 gen, __u32 scope_id, const struct exe_id *id)
  * waived by an unexpired exception, whose use is reported.
  */
 static __always_inline void judge(struct scratch *s, __u32 gen,
+				  const struct vouch_globals *slot,
 				  const struct vouch_scope *sc,
 				  const struct exe_id *id, int exe,
 				  struct decision *d)
 {
-	int matchable = fill_path_key(s, gen, d->scope_id, id);
-	struct vouch_inode_rule *inode;
-	struct vouch_path_rule *rule;
+	struct vouch_path_key *key = path_key(s, gen, d->scope_id, id);
+	struct vouch_inode_rule *inode = NULL;
+	struct vouch_path_rule *rule = NULL;
 
 	d->verdict = VOUCH_VERDICT_DENY;
 	/* fail closed: a path that cannot be matched is judged by no list */
-	if (!matchable || (id->flags & VOUCH_EXE_TRUNCATED)) {
+	if (!key || (id->flags & VOUCH_EXE_TRUNCATED)) {
 		d->reason = VOUCH_REASON_PATH_TOO_LONG;
 		return;
 	}
-	rule = bpf_map_lookup_elem(&deny_paths, &s->key);
+	/* each lookup is skipped where the scope has no such entry */
+	if (sc->flags & VOUCH_SCOPE_HAS_DENY)
+		rule = bpf_map_lookup_elem(&deny_paths, key);
 	if (rule) {
 		d->reason = VOUCH_REASON_DENY_PATH;
 		d->rule_id = rule->rule_id;
 		goto exception;
 	}
-	inode = lookup_inode(gen, d->scope_id, id);
+	if ((sc->flags & VOUCH_SCOPE_HAS_INODES) && inode_may_match(slot, id->ino))
+		inode = lookup_inode(gen, d->scope_id, id);
 	if (inode && inode->kind == VOUCH_INODE_DENY) {
 		d->reason = VOUCH_REASON_DENY_INODE;
 		d->rule_id = inode->rule_id;
@@ -434,7 +552,7 @@ static __always_inline void judge(struct scratch *s, __u32 gen,
 		d->verdict = VOUCH_VERDICT_ALLOW;
 		return;
 	}
-	rule = bpf_map_lookup_elem(&allow_paths, &s->key);
+	rule = bpf_map_lookup_elem(&allow_paths, key);
 	if (rule && !(id->flags & VOUCH_EXE_ANONYMOUS)) {
 		d->verdict = VOUCH_VERDICT_ALLOW;
 		d->rule_id = rule->rule_id;
@@ -442,7 +560,7 @@ static __always_inline void judge(struct scratch *s, __u32 gen,
 	}
 	d->reason = VOUCH_REASON_NOT_ALLOWED;
 exception:
-	rule = bpf_map_lookup_elem(&exception_paths, &s->key);
+	rule = bpf_map_lookup_elem(&exception_paths, key);
 	if (!rule)
 		return;
 	if (rule->expires_boot_ns && rule->expires_boot_ns < bpf_ktime_get_boot_ns())
@@ -486,7 +604,7 @@ static __always_inline void fill_parent_path(struct scratch *s,
 	ev->parent_path[0] = '\0';
 	if (!exe)
 		return;
-	build_path(s, exe, &flags);
+	build_path(s, exe, &flags, 0);
 	off = s->off & PATHBUF_MASK;
 	bpf_probe_read_kernel(ev->parent_path, sizeof(ev->parent_path),
 			      &s->rev[off]);
@@ -593,6 +711,7 @@ int BPF_PROG(vouch_exec, struct task_struct *task, pid_t old_pid,
 	     struct linux_binprm *bprm)
 {
 	struct vouch_scope_key sk = { .gen = active_gen() };
+	struct vouch_globals *slot;
 	struct decision d = {};
 	struct vouch_scope *sc;
 	struct scratch *s;
@@ -600,7 +719,8 @@ int BPF_PROG(vouch_exec, struct task_struct *task, pid_t old_pid,
 	if (!sk.gen)
 		return 0;
 	s = get_scratch();
-	sc = bpf_map_lookup_elem(&scopes, &sk);
+	slot = gen_slot(sk.gen);
+	sc = host_scope(sk.gen, slot);
 	if (!s || !sc)
 		return 0;
 	sk.scope_id = lookup_scope(sk.gen, task, sc);
@@ -615,12 +735,12 @@ int BPF_PROG(vouch_exec, struct task_struct *task, pid_t old_pid,
 	if (bprm->interp != bprm->filename) {
 		if (sc->flags & VOUCH_SCOPE_CHECK_SCRIPTS)
 			note_script(bprm, task);
-		resolve_file(s, bprm->file, &s->id);
+		resolve_file(s, bprm->file, &s->id, 1);
 		s->id.flags |= VOUCH_EXE_VIA_SCRIPT;
 	} else {
-		resolve_file(s, bprm->file, &s->id);
+		resolve_file(s, bprm->file, &s->id, 1);
 	}
-	judge(s, sk.gen, sc, &s->id, 1, &d);
+	judge(s, sk.gen, slot, sc, &s->id, 1, &d);
 	act(s, task, VOUCH_EVENT_EXEC, &s->id, &d);
 	return 0;
 }
@@ -679,6 +799,7 @@ static __always_inline int check_script_open(long fd, int name_arg)
 	struct task_struct *task = bpf_get_current_task_btf();
 	struct vouch_scope_key sk = { .gen = active_gen() };
 	struct vouch_task_state *ts;
+	struct vouch_globals *slot;
 	struct decision d = {};
 	struct vouch_scope *sc;
 	struct scratch *s;
@@ -704,7 +825,8 @@ static __always_inline int check_script_open(long fd, int name_arg)
 		return 0;
 	ts->script_pending = 0;
 
-	sc = bpf_map_lookup_elem(&scopes, &sk);
+	slot = gen_slot(sk.gen);
+	sc = host_scope(sk.gen, slot);
 	if (!sc)
 		return 0;
 	sk.scope_id = lookup_scope(sk.gen, task, sc);
@@ -714,8 +836,8 @@ static __always_inline int check_script_open(long fd, int name_arg)
 		return 0;
 	d.scope_id = sk.scope_id;
 	d.mode = sc->mode;
-	resolve_file(s, file, &s->id);
-	judge(s, sk.gen, sc, &s->id, 0, &d);
+	resolve_file(s, file, &s->id, 0);
+	judge(s, sk.gen, slot, sc, &s->id, 0, &d);
 	act(s, task, VOUCH_EVENT_SCRIPT, &s->id, &d);
 	return 0;
 }

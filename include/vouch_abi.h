@@ -73,6 +73,8 @@ enum vouch_event_kind {
 #define VOUCH_SCOPE_DENY_LOADER		(1U << 1)
 #define VOUCH_SCOPE_DENY_ANONYMOUS	(1U << 2)
 #define VOUCH_SCOPE_CHECK_SCRIPTS	(1U << 3)
+#define VOUCH_SCOPE_HAS_DENY		(1U << 4)	/* deny path entries */
+#define VOUCH_SCOPE_HAS_INODES		(1U << 5)	/* inode entries */
 /* On the host scope only: this generation places some cgroup in a scope. */
 #define VOUCH_SCOPE_POLICY_HAS_CGROUPS	(1U << 16)
 
@@ -84,13 +86,36 @@ enum vouch_event_kind {
 #define VOUCH_ARGV_TRUNCATED	(1U << 4)
 
 /*
- * Global state read by every program. Lives in the skeleton's .bss, which
- * vouchd writes through its memory mapping; active_gen is the only field a
- * policy swap changes.
+ * ARRAY globals, three entries. [VOUCH_GLOBALS_ACTIVE].gen is the policy
+ * generation in force (0: none yet). [1] and [2] hold the host scope of the
+ * odd and the even generation, so that a process of the host scope, the
+ * common case, costs no hash lookup. vouchd writes the slot first and the
+ * active generation last; a program that finds a slot of another
+ * generation falls back to the scopes hash.
  */
+#define VOUCH_GLOBALS_ACTIVE	0
+#define VOUCH_GLOBALS_SLOTS	3
+
+struct vouch_scope {
+	__u32 mode;		/* enum vouch_mode */
+	__u32 flags;		/* VOUCH_SCOPE_* */
+};
+
+#define VOUCH_INODE_FILTER	8
+
 struct vouch_globals {
-	__u32 active_gen;
-	__u32 agent_tgid;
+	__u32 gen;
+	__u32 agent_tgid;	/* [VOUCH_GLOBALS_ACTIVE] only */
+	struct vouch_scope host;	/* slots only, and the rest too */
+	/*
+	 * Every inode number the inodes map holds for this generation, when
+	 * there are at most VOUCH_INODE_FILTER; n_inodes above that means
+	 * "look them all up". An exec whose inode is not here skips the
+	 * lookup: no false negatives, only saved work.
+	 */
+	__u32 n_inodes;
+	__u32 pad;
+	__u64 inodes[VOUCH_INODE_FILTER];
 };
 
 /* HASH cgroup_scopes: which scope a cgroup and its descendants belong to. */
@@ -111,11 +136,6 @@ struct vouch_scope_key {
 	__u32 scope_id;
 };
 
-struct vouch_scope {
-	__u32 mode;		/* enum vouch_mode */
-	__u32 flags;		/* VOUCH_SCOPE_* */
-};
-
 /*
  * LPM_TRIE allow_paths, deny_paths, exception_paths. A directory entry ends
  * in '/' and matches everything below it; an exact entry includes the
@@ -128,6 +148,9 @@ struct vouch_path_key {
 	__u32 scope_id;
 	char path[VOUCH_PATH_MATCH_MAX + 1];
 };
+
+/* The key's fields before the path, which the BPF side writes in place. */
+#define VOUCH_PATH_KEY_HEADER	12
 
 struct vouch_path_rule {
 	__u32 rule_id;
@@ -222,7 +245,7 @@ struct vouch_cgroup_event {
 
 #ifndef __VMLINUX_H__
 _Static_assert(sizeof(struct vouch_cgroup_event) == 528, "cgroup_event ABI");
-_Static_assert(sizeof(struct vouch_globals) == 8, "vouch_globals ABI");
+_Static_assert(sizeof(struct vouch_globals) == 88, "vouch_globals ABI");
 _Static_assert(sizeof(struct vouch_cgroup_key) == 16, "cgroup_key ABI");
 _Static_assert(sizeof(struct vouch_scope) == 8, "scope ABI");
 _Static_assert(sizeof(struct vouch_path_key) == 260, "path_key ABI");

@@ -17,6 +17,10 @@
 #include "vouch_abi.h"
 #include "policy.h"
 
+/* The flags the rule file sets; HAS_DENY and HAS_INODES are derived. */
+#define RULE_FLAGS (VOUCH_SCOPE_HAS_ALLOWLIST | VOUCH_SCOPE_DENY_LOADER | \
+		    VOUCH_SCOPE_DENY_ANONYMOUS | VOUCH_SCOPE_CHECK_SCRIPTS)
+
 #define GEN		3
 #define NS		1000000000ULL
 #define FAR_FUTURE	4102444800LL	/* 2100-01-01T00:00:00Z */
@@ -207,17 +211,38 @@ Test(policy, host_is_scope_zero_and_flags_follow_yaml)
 	cr_assert_eq(p->n_scopes, 3);
 	cr_assert_str_eq(p->scopes[0].name, "node");
 	cr_assert_eq(p->scopes[0].mode, VOUCH_MODE_AUDIT);
-	cr_assert_eq(p->scopes[0].flags,
+	cr_assert_eq(p->scopes[0].flags & RULE_FLAGS,
 		     VOUCH_SCOPE_DENY_LOADER | VOUCH_SCOPE_DENY_ANONYMOUS);
 	cr_assert_str_eq(p->scopes[1].name, "web");
 	cr_assert_eq(p->scopes[1].mode, VOUCH_MODE_ENFORCE);
-	cr_assert_eq(p->scopes[1].flags, VOUCH_SCOPE_HAS_ALLOWLIST |
+	cr_assert_eq(p->scopes[1].flags & RULE_FLAGS, VOUCH_SCOPE_HAS_ALLOWLIST |
 		     VOUCH_SCOPE_DENY_ANONYMOUS | VOUCH_SCOPE_CHECK_SCRIPTS);
 	cr_assert_str_eq(p->scopes[2].name, "batch");
 	cr_assert_eq(p->scopes[2].mode, VOUCH_MODE_OFF);
 	/* an empty allow-list is still an allow-list: nothing may run */
-	cr_assert_eq(p->scopes[2].flags, VOUCH_SCOPE_HAS_ALLOWLIST |
+	cr_assert_eq(p->scopes[2].flags & RULE_FLAGS, VOUCH_SCOPE_HAS_ALLOWLIST |
 		     VOUCH_SCOPE_DENY_LOADER | VOUCH_SCOPE_CHECK_SCRIPTS);
+}
+
+Test(policy, lookup_flags_say_which_entries_a_scope_has)
+{
+	struct policy *p = compile(
+		"version: 1\n"
+		"loaders: []\n"
+		"scopes:\n"
+		"  - name: plain\n"
+		"    match: { cgroup: /plain }\n"
+		"  - name: denying\n"
+		"    match: { cgroup: /denying }\n"
+		"    exec: { deny: [/opt/x/] }\n");
+
+	/* no entries of either kind: the kernel skips both lookups */
+	cr_assert_eq(p->scopes[1].flags &
+		     (VOUCH_SCOPE_HAS_DENY | VOUCH_SCOPE_HAS_INODES), 0);
+	/* a directory deny entry has no inode */
+	cr_assert_eq(p->scopes[2].flags &
+		     (VOUCH_SCOPE_HAS_DENY | VOUCH_SCOPE_HAS_INODES),
+		     VOUCH_SCOPE_HAS_DENY);
 }
 
 Test(policy, implicit_host_gets_file_mode_and_every_default_flag)
@@ -227,7 +252,7 @@ Test(policy, implicit_host_gets_file_mode_and_every_default_flag)
 	cr_assert_eq(p->n_scopes, 1);
 	cr_assert_str_eq(policy__scope_name(p, VOUCH_SCOPE_HOST), "host");
 	cr_assert_eq(p->scopes[0].mode, VOUCH_MODE_ENFORCE);
-	cr_assert_eq(p->scopes[0].flags, VOUCH_SCOPE_DENY_LOADER |
+	cr_assert_eq(p->scopes[0].flags & RULE_FLAGS, VOUCH_SCOPE_DENY_LOADER |
 		     VOUCH_SCOPE_DENY_ANONYMOUS | VOUCH_SCOPE_CHECK_SCRIPTS);
 	cr_assert_eq(p->n_rules, 0);
 }
