@@ -310,7 +310,6 @@ prog_hook() {
 	case $1 in
 	vouch_exec) echo "tp_btf/sched_process_exec" ;;
 	vouch_fork) echo "tp_btf/sched_process_fork" ;;
-	vouch_exit) echo "tp_btf/sched_process_exit" ;;
 	vouch_openat_ex*) echo "sys_exit_openat" ;;
 	vouch_openat2_e*) echo "sys_exit_openat2" ;;
 	vouch_open_exit) echo "sys_exit_open" ;;
@@ -368,7 +367,7 @@ $(loop_row "vouchd enforcing" "$vouchd")
 $(overhead_row "$pairs" "$(overhead_verdict "$pairs")")
 
 Overhead of the medians: $of_medians. In-kernel time of all vouch
-programs per exec (the fork, exec and exit of each loop iteration and the
+programs per exec (the fork and exec of each loop iteration and the
 opens that follow the exec), from the table below: $(kernel_per_exec "$none").
 That is the part of the overhead the programs account for directly; it is
 far less noisy than the loop timing, whose no-agent rounds alone have an
