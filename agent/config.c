@@ -79,6 +79,14 @@ static const char *get_string(struct cfg_loader *ld, const struct ynode *node,
 		err(ld, node, "'%s' must not be empty", key);
 		return NULL;
 	}
+	/* YAML's null, written out; quoted, these are ordinary strings */
+	if (!node->quoted && (strcmp(node->value, "~") == 0 ||
+			      strcmp(node->value, "null") == 0 ||
+			      strcmp(node->value, "Null") == 0 ||
+			      strcmp(node->value, "NULL") == 0)) {
+		err(ld, node, "expected a string for '%s', got null", key);
+		return NULL;
+	}
 	return node->value;
 }
 

@@ -374,7 +374,7 @@ int main(int argc, char **argv)
 	if (!err)
 		err = open_loop(&a);
 	if (!err) {
-		log_info("vouchd %s: enforcing, rules %s, events to %s",
+		log_info("vouchd %s: running, rules %s, events to %s",
 			 VOUCH_VERSION, a.cfg->rules_path, a.cfg->events_output);
 		events__emit_note(a.events, "agent", "vouchd started",
 				  kernel__active(a.kernel)->gen);

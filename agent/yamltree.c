@@ -426,6 +426,7 @@ struct ydoc *ytree__load_buffer(const char *name, const char *buf, size_t len,
 	size_t errors = diags->errors;
 	yaml_parser_t parser;
 	struct ydoc *doc;
+	size_t bom;
 
 	if (len > YTREE_MAX_FILE_BYTES) {
 		diags__add(diags, DIAG_ERROR, name, 0, 0,
@@ -437,7 +438,13 @@ struct ydoc *ytree__load_buffer(const char *name, const char *buf, size_t len,
 		diags__add(diags, DIAG_ERROR, name, 0, 0, "out of memory");
 		return NULL;
 	}
-	yaml_parser_set_input_string(&parser, b.buf, len);
+	/*
+	 * UTF-8 only: left to detect the encoding, libyaml would take UTF-16
+	 * after its BOM. A UTF-8 BOM, which editors add, is skipped here.
+	 */
+	bom = len >= 3 && memcmp(b.buf, "\xef\xbb\xbf", 3) == 0 ? 3 : 0;
+	yaml_parser_set_input_string(&parser, b.buf + bom, len - bom);
+	yaml_parser_set_encoding(&parser, YAML_UTF8_ENCODING);
 	parse_events(&b, &parser);
 	yaml_parser_delete(&parser);
 

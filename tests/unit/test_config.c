@@ -290,3 +290,9 @@ Test(config, ring_buffer_defaults_to_8_mib)
 	cr_assert_eq(cfg->ring_buffer_bytes, 8192 * 1024);
 	config__free(cfg);
 }
+
+Test(config, a_null_rules_path_is_refused)
+{
+	cr_assert_null(load_text("rules: ~\n"));
+	ASSERT_ERRORS({ 1, 8, "expected a string for 'rules', got null" });
+}

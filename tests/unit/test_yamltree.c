@@ -479,3 +479,26 @@ Test(yamltree, check_keys_reports_each_unknown_key)
 	cr_assert_eq(diags.items[1].line, 4);
 	ytree__free(doc);
 }
+
+Test(yamltree, utf16_with_a_bom_is_refused)
+{
+	static const char doc[] = "\xff\xfe" "a\0:\0 \0b\0\n\0";
+	struct diags d = { 0 };
+	struct ydoc *y = ytree__load_buffer("bom.yaml", doc, sizeof(doc) - 1, &d);
+
+	cr_assert_null(y);
+	cr_assert_geq(d.errors, 1);
+	diags__free(&d);
+}
+
+Test(yamltree, a_utf8_bom_is_skipped)
+{
+	static const char doc[] = "\xef\xbb\xbf" "a: b\n";
+	struct diags d = { 0 };
+	struct ydoc *y = ytree__load_buffer("bom8.yaml", doc, sizeof(doc) - 1, &d);
+
+	cr_assert_not_null(y);
+	cr_assert_str_eq(ytree__get(y->root, "a")->value, "b");
+	ytree__free(y);
+	diags__free(&d);
+}
