@@ -15,12 +15,14 @@ VERSION := $(shell cat VERSION)
 ARCH := $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
 VMLINUX_BTF ?= /sys/kernel/btf/vmlinux
 
-PKGS := libbpf yaml-0.1 jansson
+PKGS := libbpf yaml-0.1 jansson libprotobuf-c libcurl libmicrohttpd sqlite3 \
+	gnutls
 CFLAGS ?= -O2 -g
 WARN := -Wall -Wextra -Werror -Wno-unused-parameter -Wshadow \
 	-Wstrict-prototypes -Wmissing-prototypes
 ALL_CFLAGS := $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE \
-	-DVOUCH_VERSION='"$(VERSION)"' -Iinclude -Iagent -I$(OUTPUT) -MMD -MP
+	-DVOUCH_VERSION='"$(VERSION)"' -Iinclude -Iagent -Itools/collector \
+	-I$(OUTPUT) -I$(OUTPUT)/proto -MMD -MP
 LDLIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lelf -lz
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
 	-Iinclude -I$(OUTPUT) -MMD -MP
@@ -36,18 +38,34 @@ endif
 # Agent modules; main.o is vouchd's alone, the rest are shared with tools
 # and unit tests.
 AGENT_SRCS := $(filter-out agent/main.c,$(wildcard agent/*.c))
-AGENT_OBJS := $(patsubst %.c,$(OUTPUT)/%.o,$(AGENT_SRCS))
+AGENT_OBJS := $(patsubst %.c,$(OUTPUT)/%.o,$(AGENT_SRCS)) \
+	$(OUTPUT)/proto/vouch.pb-c.o
+# The collector's modules; main.c is vouch-collector's alone.
+COLLECTOR_SRCS := $(filter-out tools/collector/main.c,\
+	$(wildcard tools/collector/*.c))
+COLLECTOR_OBJS := $(patsubst %.c,$(OUTPUT)/%.o,$(COLLECTOR_SRCS))
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(UNIT_SRCS))
 
 BINS := $(OUTPUT)/vouchd $(OUTPUT)/vouchctl $(OUTPUT)/vouch-trigger \
-	$(OUTPUT)/vouch-floor
+	$(OUTPUT)/vouch-floor $(OUTPUT)/vouch-collector $(OUTPUT)/vouch-batch
 
 .PHONY: all clean deps test unit e2e run bench install uninstall
 all: $(BINS)
 
-$(OUTPUT) $(OUTPUT)/agent $(OUTPUT)/bpf $(OUTPUT)/tools $(OUTPUT)/tests:
+$(OUTPUT) $(OUTPUT)/agent $(OUTPUT)/bpf $(OUTPUT)/tools $(OUTPUT)/tests \
+$(OUTPUT)/proto $(OUTPUT)/tools/collector:
 	$(Q)mkdir -p $@
+
+# The event protobuf, compiled with protoc-c for vouchd, the collector and
+# vouchctl alike.
+$(OUTPUT)/proto/vouch.pb-c.c $(OUTPUT)/proto/vouch.pb-c.h &: include/vouch.proto | $(OUTPUT)/proto
+	$(call msg,PROTOC,$@)
+	$(Q)protoc-c --proto_path=include --c_out=$(OUTPUT)/proto $<
+
+$(OUTPUT)/proto/vouch.pb-c.o: $(OUTPUT)/proto/vouch.pb-c.c
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -I$(OUTPUT)/proto -c $< -o $@
 
 $(OUTPUT)/vmlinux.h: | $(OUTPUT)
 	$(call msg,BTF,$@)
@@ -61,13 +79,19 @@ $(OUTPUT)/%.skel.h: $(OUTPUT)/bpf/%.bpf.o
 	$(call msg,GEN-SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< name $*_bpf > $@.tmp && mv $@.tmp $@
 
-# Objects that include the skeleton must wait for it; -MMD records the rest.
-$(OUTPUT)/agent/%.o: agent/%.c | $(OUTPUT)/agent $(OUTPUT)/vouch.skel.h
+# Generated headers come first; -MMD records the rest.
+GENERATED := $(OUTPUT)/vouch.skel.h $(OUTPUT)/floor.skel.h \
+	$(OUTPUT)/proto/vouch.pb-c.h
+
+$(OUTPUT)/agent/%.o: agent/%.c | $(OUTPUT)/agent $(GENERATED)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
 
-$(OUTPUT)/tools/%.o: tools/%.c | $(OUTPUT)/tools $(OUTPUT)/vouch.skel.h \
-		$(OUTPUT)/floor.skel.h
+$(OUTPUT)/tools/%.o: tools/%.c | $(OUTPUT)/tools $(GENERATED)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(OUTPUT)/tools/collector/%.o: tools/collector/%.c | $(OUTPUT)/tools/collector $(GENERATED)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
 
@@ -75,7 +99,13 @@ $(OUTPUT)/vouchd: $(OUTPUT)/agent/main.o $(AGENT_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
 
-$(OUTPUT)/vouchctl: $(OUTPUT)/tools/vouchctl.o $(AGENT_OBJS)
+$(OUTPUT)/vouch-collector: $(OUTPUT)/tools/collector/main.o \
+		$(COLLECTOR_OBJS) $(AGENT_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+
+$(OUTPUT)/vouchctl: $(OUTPUT)/tools/vouchctl.o $(OUTPUT)/tools/vouchctl-events.o \
+		$(AGENT_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
 
@@ -83,15 +113,20 @@ $(OUTPUT)/vouch-trigger: $(OUTPUT)/tools/vouch-trigger.o
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ -o $@
 
+$(OUTPUT)/vouch-batch: $(OUTPUT)/tools/vouch-batch.o $(OUTPUT)/proto/vouch.pb-c.o
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+
 $(OUTPUT)/vouch-floor: $(OUTPUT)/tools/vouch-floor.o
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
 
-$(OUTPUT)/tests/%.o: tests/unit/%.c | $(OUTPUT)/tests $(OUTPUT)/vouch.skel.h
+$(OUTPUT)/tests/%.o: tests/unit/%.c | $(OUTPUT)/tests $(GENERATED)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
 
-$(OUTPUT)/tests/test_%: $(OUTPUT)/tests/test_%.o $(AGENT_OBJS)
+$(OUTPUT)/tests/test_%: $(OUTPUT)/tests/test_%.o $(AGENT_OBJS) \
+		$(COLLECTOR_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -lcriterion -o $@
 
@@ -99,7 +134,9 @@ $(OUTPUT)/tests/test_%: $(OUTPUT)/tests/test_%.o $(AGENT_OBJS)
 # and only when one is missing.
 DEB_PKGS := make gcc clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev \
 	libyaml-dev libjansson-dev libcriterion-dev pkg-config jq procps \
-	util-linux coreutils
+	util-linux coreutils protobuf-c-compiler libprotobuf-c-dev \
+	libcurl4-openssl-dev libmicrohttpd-dev libsqlite3-dev sqlite3 openssl \
+	libgnutls28-dev curl nodejs npm
 deps:
 	$(Q)missing=$$(for p in $(DEB_PKGS); do \
 		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | \
@@ -145,7 +182,7 @@ clean:
 	$(Q)rm -rf $(OUTPUT)
 
 -include $(wildcard $(OUTPUT)/agent/*.d $(OUTPUT)/tools/*.d \
-	$(OUTPUT)/tests/*.d $(OUTPUT)/bpf/*.d)
+	$(OUTPUT)/tools/collector/*.d $(OUTPUT)/tests/*.d $(OUTPUT)/bpf/*.d)
 
 .DELETE_ON_ERROR:
 .SECONDARY:

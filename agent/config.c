@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,10 +19,18 @@
 #define CONFIG_RINGBUF_KB_MIN	16
 #define CONFIG_RINGBUF_KB_MAX	(1024 * 1024)
 #define CONFIG_RINGBUF_KB_DEFAULT	8192
+#define CONFIG_SPOOL_MB_DEFAULT	256
+#define CONFIG_SPOOL_MB_MAX	(1024 * 1024)
+#define CONFIG_SPOOL_DIR_DEFAULT	"/var/lib/vouch/spool"
+#define CONFIG_URL_MAX		2048
 #define MACHINE_ID_PATH		"/etc/machine-id"
 
 static const char *const top_keys[] = {
-	"rules", "node_name", "agent_id", "log", "events", NULL
+	"rules", "node_name", "agent_id", "log", "events", "collector", NULL
+};
+static const char *const collector_keys[] = {
+	"url", "ca_file", "client_cert", "client_key", "spool_dir",
+	"spool_max_mb", NULL
 };
 static const char *const log_keys[] = { "level", "format", NULL };
 static const char *const events_keys[] = {
@@ -259,6 +268,65 @@ static void parse_events(struct cfg_loader *ld, const struct ynode *node)
 		parse_ringbuf_kb(ld, ringbuf);
 }
 
+/* http:// or https://, printable, bounded: libcurl does the rest. */
+static void set_url(struct cfg_loader *ld, const struct ynode *node)
+{
+	const char *value = get_string(ld, node, "url");
+
+	if (!value)
+		return;
+	if ((strncmp(value, "http://", 7) != 0 &&
+	     strncmp(value, "https://", 8) != 0) ||
+	    node->len > CONFIG_URL_MAX || !path_ok(value)) {
+		err(ld, node,
+		    "'url' must start with http:// or https:// and be at most %d bytes",
+		    CONFIG_URL_MAX);
+		return;
+	}
+	free(ld->cfg->collector_url);
+	ld->cfg->collector_url = strdup(value);
+	if (!ld->cfg->collector_url)
+		err(ld, node, "out of memory");
+}
+
+static void parse_collector(struct cfg_loader *ld, const struct ynode *node)
+{
+	static const struct {
+		const char *key;
+		size_t offset;
+	} paths[] = {
+		{ "ca_file", offsetof(struct vouchd_config, collector_ca) },
+		{ "client_cert", offsetof(struct vouchd_config, collector_cert) },
+		{ "client_key", offsetof(struct vouchd_config, collector_key) },
+		{ "spool_dir", offsetof(struct vouchd_config, spool_dir) },
+	};
+	const struct ynode *v;
+	long mb;
+
+	if (node->type != YNODE_MAPPING) {
+		err(ld, node, "expected a mapping with 'url', got %s",
+		    ytree__describe(node));
+		return;
+	}
+	ytree__check_keys(ld->doc, node, collector_keys, "collector",
+			  ld->diags);
+	v = ytree__get(node, "url");
+	if (v)
+		set_url(ld, v);
+	else
+		err(ld, node, "missing required key 'url'");
+	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+		v = ytree__get(node, paths[i].key);
+		if (v)
+			set_path(ld, v, paths[i].key,
+				 (char **)((char *)ld->cfg + paths[i].offset));
+	}
+	v = ytree__get(node, "spool_max_mb");
+	if (v && parse_number(ld, v, "spool_max_mb", 1, CONFIG_SPOOL_MB_MAX,
+			      &mb) == 0)
+		ld->cfg->spool_max_bytes = (uint64_t)mb << 20;
+}
+
 static void parse_top(struct cfg_loader *ld, const struct ynode *root)
 {
 	const struct ynode *node;
@@ -291,6 +359,9 @@ static void parse_top(struct cfg_loader *ld, const struct ynode *root)
 	node = ytree__get(root, "events");
 	if (node)
 		parse_events(ld, node);
+	node = ytree__get(root, "collector");
+	if (node)
+		parse_collector(ld, node);
 }
 
 static char *default_node_name(void)
@@ -336,7 +407,10 @@ static int fill_defaults(struct vouchd_config *cfg)
 		cfg->agent_id = strdup(cfg->node_name);
 	if (!cfg->events_output)
 		cfg->events_output = strdup("stdout");
-	if (!cfg->agent_id || !cfg->events_output)
+	if (cfg->collector_url && !cfg->spool_dir)
+		cfg->spool_dir = strdup(CONFIG_SPOOL_DIR_DEFAULT);
+	if (!cfg->agent_id || !cfg->events_output ||
+	    (cfg->collector_url && !cfg->spool_dir))
 		return -ENOMEM;
 	return 0;
 }
@@ -351,6 +425,7 @@ static struct vouchd_config *config_new(void)
 	cfg->log_format = LOG_FORMAT_TEXT;
 	cfg->loss_report_ms = CONFIG_LOSS_MS_DEFAULT;
 	cfg->ring_buffer_bytes = CONFIG_RINGBUF_KB_DEFAULT * 1024;
+	cfg->spool_max_bytes = (uint64_t)CONFIG_SPOOL_MB_DEFAULT << 20;
 	return cfg;
 }
 
@@ -390,5 +465,10 @@ void config__free(struct vouchd_config *cfg)
 	free(cfg->node_name);
 	free(cfg->agent_id);
 	free(cfg->events_output);
+	free(cfg->collector_url);
+	free(cfg->collector_ca);
+	free(cfg->collector_cert);
+	free(cfg->collector_key);
+	free(cfg->spool_dir);
 	free(cfg);
 }

@@ -3,6 +3,7 @@
 #ifndef VOUCH_CONFIG_H
 #define VOUCH_CONFIG_H
 
+#include <stdint.h>
 #include "diag.h"
 #include "log.h"
 
@@ -15,6 +16,13 @@ struct vouchd_config {
 	char *events_output;	/* "stdout" (default) or a file path */
 	int loss_report_ms;	/* how often loss counters are checked */
 	unsigned int ring_buffer_bytes;	/* kernel to vouchd, power of two */
+	/* shipping to vouch-collector: off while collector_url is NULL */
+	char *collector_url;
+	char *collector_ca;	/* CA bundle for https; NULL: the system's */
+	char *collector_cert;	/* client certificate (PEM), optional */
+	char *collector_key;
+	char *spool_dir;	/* default /var/lib/vouch/spool */
+	uint64_t spool_max_bytes;	/* default 256 MiB */
 };
 
 /* Relative paths in the file are taken relative to the file's directory. */

@@ -10,8 +10,11 @@
 #include <bpf/libbpf.h>
 
 #include "cgroup.h"
+#include "encode.h"
 #include "events.h"
 #include "log.h"
+#include "shipper.h"
+#include "spool.h"
 
 #define CGROUP_RESCAN_NS	1000000000LL	/* at most one rescan a second */
 
@@ -27,6 +30,11 @@ struct events {
 	uint64_t reported_losses[VOUCH_EVENT_KIND_MAX];
 	uint64_t lost;
 	int write_errors_logged;
+	struct spool *spool;		/* NULL: no collector */
+	struct shipper *shipper;
+	uint64_t spool_errors;
+	uint64_t reported_spool_drops;
+	uint64_t reported_rejected;
 };
 
 static const char *const kind_names[VOUCH_EVENT_KIND_MAX] = {
@@ -200,6 +208,20 @@ static void fill_process(struct event_process *p,
 	p->parent_exe = parent_exe[0] ? parent_exe : NULL;
 }
 
+/* Into the spool before anything is sent: at-least-once starts here. */
+static int spool_event(struct events *e, const struct event *ev)
+{
+	size_t len = 0;
+	uint8_t *buf = encode__event(ev, &len);
+	int err = buf ? spool__append(e->spool, ev->seq, buf, len) : -ENOMEM;
+
+	free(buf);
+	if (err && !e->spool_errors++)
+		log_error("events: failed to spool event %llu: %s",
+			  (unsigned long long)ev->seq, strerror(-err));
+	return err;
+}
+
 static int ship(struct events *e, struct event *ev)
 {
 	int err;
@@ -207,12 +229,35 @@ static int ship(struct events *e, struct event *ev)
 	ev->agent_id = e->id.agent_id;
 	ev->node = e->id.node;
 	ev->seq = ++e->seq;
-	err = sink__write(e->sink, ev);
+	/* spool first: a local line is never ahead of what will be sent */
+	if (e->spool)
+		spool_event(e, ev);
+	err = e->sink ? sink__write(e->sink, ev) : 0;
 	if (err && !e->write_errors_logged++)
 		log_error("events: failed to write event %llu: %s",
 			  (unsigned long long)ev->seq, strerror(-err));
 	e->shipped++;
 	return err;
+}
+
+/* Makes the drained events durable, then tells the shipper. */
+static void flush(struct events *e)
+{
+	if (e->sink)
+		sink__flush(e->sink);
+	if (!e->spool)
+		return;
+	if (spool__sync(e->spool) == 0 && e->shipper)
+		shipper__kick(e->shipper);
+}
+
+void events__ship_to(struct events *e, struct spool *spool,
+		     struct shipper *shipper)
+{
+	e->spool = spool;
+	e->shipper = shipper;
+	e->seq = spool__last_seq(spool);
+	e->reported_spool_drops = spool__dropped(spool);
 }
 
 static int handle_exec(struct events *e, const struct vouch_exec_event *r)
@@ -332,8 +377,45 @@ int events__consume(struct events *e)
 {
 	int n = ring_buffer__consume(e->rb);
 
-	sink__flush(e->sink);
+	flush(e);
 	return n;
+}
+
+static void report_loss(struct events *e, const char *kind, uint64_t count,
+			const char *why)
+{
+	struct event ev = { 0 };
+
+	if (!count)
+		return;
+	e->lost += count;
+	ev.time_ns = clock_ns(CLOCK_REALTIME);
+	ev.kind = "loss";
+	ev.reason = why;
+	ev.loss_kind = kind;
+	ev.loss_count = count;
+	ship(e, &ev);
+}
+
+/* Losses on the way to the collector: spool overflow, refused events. */
+static void report_delivery_losses(struct events *e)
+{
+	struct shipper_stats st;
+	uint64_t dropped, rejected;
+
+	if (!e->spool)
+		return;
+	dropped = spool__dropped(e->spool);
+	report_loss(e, "spool", dropped - e->reported_spool_drops,
+		    "the spool was full: its oldest events were dropped");
+	e->reported_spool_drops = dropped;
+	if (!e->shipper)
+		return;
+	shipper__stats(e->shipper, &st);
+	rejected = st.rejected_events + st.invalid_events;
+	report_loss(e, "rejected", rejected - e->reported_rejected,
+		    "the collector refused events that can never be stored");
+	e->reported_rejected = rejected;
 }
 
 int events__report_losses(struct events *e)
@@ -344,21 +426,15 @@ int events__report_losses(struct events *e)
 	if (err)
 		return err;
 	for (int kind = 1; kind < VOUCH_EVENT_KIND_MAX; kind++) {
-		struct event ev = { 0 };
 		uint64_t delta = now[kind] - e->reported_losses[kind];
 
-		if (!delta)
-			continue;
 		e->reported_losses[kind] = now[kind];
-		e->lost += delta;
-		ev.time_ns = clock_ns(CLOCK_REALTIME);
-		ev.kind = "loss";
-		ev.reason = "the kernel ring buffer was full";
-		ev.loss_kind = kind_names[kind];
-		ev.loss_count = delta;
-		ship(e, &ev);
+		report_loss(e, kind_names[kind], delta,
+			    "the kernel ring buffer was full");
 	}
-	return sink__flush(e->sink);
+	report_delivery_losses(e);
+	flush(e);
+	return 0;
 }
 
 int events__emit_note(struct events *e, const char *kind, const char *msg,
@@ -372,7 +448,7 @@ int events__emit_note(struct events *e, const char *kind, const char *msg,
 	ev.reason = msg;
 	ev.policy_gen = policy_gen;
 	err = ship(e, &ev);
-	sink__flush(e->sink);
+	flush(e);
 	return err;
 }
 

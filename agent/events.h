@@ -22,6 +22,15 @@ struct events_identity {
 
 struct events *events__new(struct kernel *k, struct sink *sink,
 			   const struct events_identity *id);
+struct spool;
+struct shipper;
+/*
+ * From now on every event is also appended to spool (synced once per
+ * drain) for shipper to send; numbering continues after the spool's last
+ * seq, so a restarted agent never reuses one. Both must outlive e.
+ */
+void events__ship_to(struct events *e, struct spool *spool,
+		     struct shipper *shipper);
 void events__free(struct events *e);
 
 /* A descriptor that becomes readable when records are waiting. */

@@ -25,7 +25,9 @@
 #include "policy.h"
 #include "procscan.h"
 #include "rules.h"
+#include "shipper.h"
 #include "sink.h"
+#include "spool.h"
 
 struct agent {
 	const char *config_path;
@@ -34,6 +36,8 @@ struct agent {
 	struct kernel *kernel;
 	struct sink *sink;
 	struct events *events;
+	struct spool *spool;
+	struct shipper *shipper;
 	uint32_t next_gen;
 	int epoll_fd;
 	int signal_fd;
@@ -199,6 +203,38 @@ static int open_kernel(struct agent *a)
 	return 0;
 }
 
+/* The spool and the shipper thread, when a collector is configured. */
+static int open_delivery(struct agent *a)
+{
+	struct shipper_opts opts = {
+		.url = a->cfg->collector_url,
+		.ca_file = a->cfg->collector_ca,
+		.cert_file = a->cfg->collector_cert,
+		.key_file = a->cfg->collector_key,
+	};
+	int err;
+
+	a->spool = spool__open(a->cfg->spool_dir, a->cfg->spool_max_bytes);
+	if (!a->spool) {
+		err = -errno;
+		log_error("spool: failed to open '%s': %s", a->cfg->spool_dir,
+			  strerror(-err));
+		return err;
+	}
+	a->shipper = shipper__new(&opts, a->spool);
+	if (!a->shipper) {
+		err = -errno;
+		log_error("shipper: failed to set up '%s': %s",
+			  a->cfg->collector_url, strerror(-err));
+		return err;
+	}
+	events__ship_to(a->events, a->spool, a->shipper);
+	err = shipper__start(a->shipper);
+	if (err)
+		log_error("shipper: failed to start: %s", strerror(-err));
+	return err;
+}
+
 static int open_events(struct agent *a)
 {
 	struct events_identity id = {
@@ -219,7 +255,7 @@ static int open_events(struct agent *a)
 			  strerror(errno));
 		return -errno;
 	}
-	return 0;
+	return a->cfg->collector_url ? open_delivery(a) : 0;
 }
 
 static int epoll_add(int epfd, int fd)
@@ -319,6 +355,10 @@ static void close_all(struct agent *a)
 	if (a->signal_fd >= 0)
 		close(a->signal_fd);
 	events__free(a->events);
+	/* what is not sent yet stays in the spool for the next start */
+	shipper__stop(a->shipper);
+	shipper__free(a->shipper);
+	spool__close(a->spool);
 	/* detaching first: no decision is made that nobody would report */
 	kernel__close(a->kernel);
 	sink__close(a->sink);

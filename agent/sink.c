@@ -8,6 +8,7 @@
 #include <time.h>
 #include <jansson.h>
 
+#include "encode.h"
 #include "sink.h"
 #include "utf8.h"
 #include "vouch_abi.h"
@@ -92,17 +93,6 @@ static void set_int(json_t *obj, const char *key, json_int_t value)
 	json_object_set_new(obj, key, json_integer(value));
 }
 
-static void format_time(char *buf, size_t len, int64_t ns)
-{
-	time_t secs = (time_t)(ns / 1000000000);
-	struct tm tm;
-
-	gmtime_r(&secs, &tm);
-	snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d.%09lldZ",
-		 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-		 tm.tm_min, tm.tm_sec, (long long)(ns % 1000000000));
-}
-
 static json_t *process_json(const struct event_process *p)
 {
 	json_t *obj = json_object();
@@ -150,10 +140,10 @@ static json_t *workload_json(const struct event_workload *w)
 char *sink__format_json(const struct event *ev)
 {
 	json_t *obj = json_object();
-	char ts[48];
+	char ts[ENCODE_TIME_LEN];
 	char *text;
 
-	format_time(ts, sizeof(ts), ev->time_ns);
+	encode__time(ev->time_ns, ts, sizeof(ts));
 	set_str(obj, "agentId", ev->agent_id);
 	set_str(obj, "node", ev->node);
 	set_int(obj, "seq", (json_int_t)ev->seq);

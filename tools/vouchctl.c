@@ -8,6 +8,7 @@
 
 #include "diag.h"
 #include "rules.h"
+#include "vouchctl.h"
 
 #define EXIT_USAGE	2
 
@@ -19,6 +20,7 @@ static const struct command {
 	const char *help;
 } commands[] = {
 	{ "lint", cmd_lint, "check rule files and report every error" },
+	{ "events", vouchctl__events, "read events from vouch-collector" },
 };
 
 #define N_COMMANDS	(sizeof(commands) / sizeof(commands[0]))

@@ -23,6 +23,7 @@ mkdir "$CG"
 
 cleanup() {
 	stop_vouchd
+	stop_collector
 	# whatever a test left in its cgroups goes with them
 	local cg
 	for cg in "$CG"-* "$CG"; do
@@ -161,4 +162,38 @@ vouch_progs_attached() {
 finish() {
 	echo "$PASSED passed, $FAILED failed"
 	[ "$FAILED" -eq 0 ]
+}
+
+# free_port: a TCP port on 127.0.0.1 that nothing listens on now.
+free_port() {
+	local port
+	for _ in $(seq 50); do
+		port=$((20000 + RANDOM % 20000))
+		ss -Hltn "sport = :$port" 2>/dev/null | grep -q . || { echo "$port"; return 0; }
+	done
+	return 1
+}
+
+COLLECTOR_PID=
+# start_collector PORT DB [ARGS...]: the real vouch-collector on loopback.
+start_collector() {
+	local port=$1 db=$2
+	shift 2
+	"$OUT/vouch-collector" --listen "127.0.0.1:$port" --db "$db" "$@" \
+		>> "$W/collector.log" 2>&1 &
+	COLLECTOR_PID=$!
+	for _ in $(seq 100); do
+		ss -Hltn "sport = :$port" 2>/dev/null | grep -q . && return 0
+		kill -0 "$COLLECTOR_PID" 2>/dev/null || break
+		sleep 0.05
+	done
+	echo "vouch-collector did not start; its log:" >&2
+	cat "$W/collector.log" >&2
+	return 1
+}
+
+stop_collector() {
+	[ -n "$COLLECTOR_PID" ] || return 0
+	stop_process "$COLLECTOR_PID"
+	COLLECTOR_PID=
 }

@@ -169,7 +169,7 @@ Test(config, unknown_keys_are_reported)
 				 "events:\n  outptu: x\n"));
 	ASSERT_ERRORS(
 		{ 2, 1, "unknown key 'rule' in the vouchd config; valid keys: "
-			"rules, node_name, agent_id, log, events" },
+			"rules, node_name, agent_id, log, events, collector" },
 		{ 4, 3, "unknown key 'levle' in log; valid keys: level, format" },
 		{ 6, 3, "unknown key 'outptu' in events; valid keys: output, "
 			"loss_report_ms, ring_buffer_kb" });
@@ -295,4 +295,45 @@ Test(config, a_null_rules_path_is_refused)
 {
 	cr_assert_null(load_text("rules: ~\n"));
 	ASSERT_ERRORS({ 1, 8, "expected a string for 'rules', got null" });
+}
+
+Test(config, collector_settings_are_read_and_paths_made_absolute)
+{
+	struct vouchd_config *cfg = load_text(
+		"rules: r\n"
+		"collector:\n"
+		"  url: https://collector.example:8443\n"
+		"  ca_file: tls/ca.pem\n"
+		"  client_cert: /etc/vouch/agent.pem\n"
+		"  client_key: /etc/vouch/agent.key\n"
+		"  spool_max_mb: 64\n");
+
+	cr_assert_not_null(cfg);
+	cr_assert_str_eq(cfg->collector_url, "https://collector.example:8443");
+	cr_assert_eq(cfg->collector_ca[0], '/');
+	cr_assert(strstr(cfg->collector_ca, "/tls/ca.pem") != NULL);
+	cr_assert_str_eq(cfg->collector_cert, "/etc/vouch/agent.pem");
+	cr_assert_str_eq(cfg->spool_dir, "/var/lib/vouch/spool");
+	cr_assert_eq(cfg->spool_max_bytes, 64ULL << 20);
+	config__free(cfg);
+}
+
+Test(config, collector_needs_an_http_url)
+{
+	cr_assert_null(load_text("rules: r\ncollector:\n  url: ftp://x\n"));
+	ASSERT_ERRORS({ 3, 8, "'url' must start with http:// or https:// and "
+			      "be at most 2048 bytes" });
+	diags__free(&diags);
+	cr_assert_null(load_text("rules: r\ncollector:\n  spool_max_mb: 1\n"));
+	ASSERT_ERRORS({ 3, 3, "missing required key 'url'" });
+}
+
+Test(config, no_collector_means_no_spool)
+{
+	struct vouchd_config *cfg = load_text("rules: r\n");
+
+	cr_assert_not_null(cfg);
+	cr_assert_null(cfg->collector_url);
+	cr_assert_null(cfg->spool_dir);
+	config__free(cfg);
 }

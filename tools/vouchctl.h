@@ -1,0 +1,9 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* vouchctl's commands that live in files of their own. */
+#ifndef VOUCH_VOUCHCTL_H
+#define VOUCH_VOUCHCTL_H
+
+/* vouchctl events: argv[0] is "events"; returns the exit status. */
+int vouchctl__events(int argc, char **argv);
+
+#endif /* VOUCH_VOUCHCTL_H */
