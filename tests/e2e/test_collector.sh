@@ -7,6 +7,7 @@ set -u
 
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 . "$TOP/tests/process.sh"
+. "$TOP/tests/tls.sh"
 OUT=${OUTPUT:-$TOP/.output}
 COLLECTOR=$OUT/vouch-collector
 BATCH=$OUT/vouch-batch
@@ -293,25 +294,7 @@ check "... and it says so" grep -q 'stopped; ' "$W/again.log"
 echo "-- TLS with client certificates"
 T=$W/tls
 mkdir -p "$T"
-mkcert() {	# NAME CA_NAME [SAN]: a P-256 key and a certificate signed by CA
-	local name=$1 ca=$2 san=${3:-}
-	openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
-		-keyout "$T/$name.key" -out "$T/$name.csr" -subj "/CN=$name" \
-		2> /dev/null
-	printf 'basicConstraints=CA:FALSE\n%s' "${san:+subjectAltName=$san}" \
-		> "$T/$name.ext"
-	openssl x509 -req -in "$T/$name.csr" -CA "$T/$ca.crt" \
-		-CAkey "$T/$ca.key" -CAcreateserial -days 2 \
-		-extfile "$T/$name.ext" -out "$T/$name.crt" 2> /dev/null
-}
-for ca in ca other-ca; do
-	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
-		-keyout "$T/$ca.key" -out "$T/$ca.crt" -subj "/CN=$ca" -days 2 \
-		2> /dev/null
-done
-mkcert server ca "IP:127.0.0.1"
-mkcert agent ca
-mkcert stranger other-ca
+make_test_pki "$T" || { fail "make a test PKI"; finish; exit 1; }
 start_collector tls --db "$W/tls.db" --tls-cert "$T/server.crt" \
 	--tls-key "$T/server.key" --client-ca "$T/ca.crt" || { finish; exit 1; }
 URL=https://127.0.0.1:$PORT/v1/events

@@ -54,4 +54,38 @@ for _ in $(seq 100); do grep -q followed "$W/follow" && break; sleep 0.1; done
 check "follow shows an event stored after it started" grep -q '"followed"' "$W/follow"
 kill "$FOLLOW" 2>/dev/null; wait "$FOLLOW" 2>/dev/null
 
+echo "pipeline: TLS with client certificates, vouchd to the collector"
+stop_vouchd
+stop_collector
+PKI=$W/pki
+make_test_pki "$PKI" || fail "make a test PKI"
+PORT=$(free_port)
+URL=https://127.0.0.1:$PORT
+start_collector "$PORT" "$W/tls.db" --tls-cert "$PKI/server.crt" \
+	--tls-key "$PKI/server.key" --client-ca "$PKI/ca.crt" || exit 1
+sed -i '/^collector:/,$d' "$W/vouchd.yaml"
+cat >> "$W/vouchd.yaml" <<YAML
+collector:
+  url: $URL
+  ca_file: $PKI/ca.crt
+  client_cert: $PKI/agent.crt
+  client_key: $PKI/agent.key
+  spool_dir: $W/spool
+YAML
+start_vouchd || exit 1
+in_cg "$T" run "$W/denied/bad" marker "$W/m3" over-tls > /dev/null
+tls_events() {
+	"$VOUCHCTL" events --collector "$URL" --ca-file "$PKI/ca.crt" \
+		--cert "$PKI/agent.crt" --key "$PKI/agent.key" -o json "$@" 2>/dev/null
+}
+for _ in $(seq 100); do tls_events | grep -q over-tls && break; sleep 0.1; done
+check "over TLS with a client certificate, the killed exec is stored" \
+	sh -c "sqlite3 '$W/tls.db' 'select count(*) from events' | grep -qv '^0$'"
+tls_has() { tls_events | grep -q "$1"; }
+check "... and read back with vouchctl over TLS" tls_has over-tls
+check "a reader without a client certificate is refused" \
+	sh -c "! '$VOUCHCTL' events --collector '$URL' --ca-file '$PKI/ca.crt' -o json > /dev/null 2>&1"
+check "a reader with another CA's certificate is refused" \
+	sh -c "! '$VOUCHCTL' events --collector '$URL' --ca-file '$PKI/ca.crt' --cert '$PKI/stranger.crt' --key '$PKI/stranger.key' -o json > /dev/null 2>&1"
+
 finish
