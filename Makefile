@@ -131,16 +131,18 @@ $(OUTPUT)/tests/test_%: $(OUTPUT)/tests/test_%.o $(AGENT_OBJS) \
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -lcriterion -o $@
 
 # Installs every Debian package the build, the tests and `make run` need,
-# and only when one is missing.
+# and only when one is missing. Node.js and npm (for the protobufjs interop
+# test) are taken as they are when present, whatever their origin.
 DEB_PKGS := make gcc clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev \
 	libyaml-dev libjansson-dev libcriterion-dev pkg-config jq procps \
 	util-linux coreutils protobuf-c-compiler libprotobuf-c-dev \
 	libcurl4-openssl-dev libmicrohttpd-dev libsqlite3-dev sqlite3 openssl \
-	libgnutls28-dev curl nodejs npm
+	libgnutls28-dev curl
 deps:
 	$(Q)missing=$$(for p in $(DEB_PKGS); do \
 		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | \
 		grep -q '^install ok installed' || echo $$p; done); \
+	command -v npm > /dev/null || missing="$$missing nodejs npm"; \
 	if [ -n "$$missing" ]; then \
 		echo "  DEPS     installing:" $$missing; \
 		apt-get update -q && DEBIAN_FRONTEND=noninteractive \
