@@ -62,30 +62,11 @@ struct sink *sink__open(const char *where)
 	return s;
 }
 
-/*
- * A JSON string of bytes that came from the kernel or from argv: bytes that
- * are not UTF-8 become U+FFFD, since jansson accepts only valid UTF-8.
- */
-static json_t *lossy_string(const char *value)
-{
-	json_t *str = json_string(value);
-	char *repaired;
-
-	if (str)
-		return str;
-	repaired = utf8__repair(value);
-	if (!repaired)
-		return NULL;
-	str = json_string(repaired);
-	free(repaired);
-	return str;
-}
-
 /* Adds key: value unless value is NULL; jansson copies the string. */
 static void set_str(json_t *obj, const char *key, const char *value)
 {
 	if (value)
-		json_object_set_new(obj, key, lossy_string(value));
+		json_object_set_new(obj, key, utf8__json_string(value));
 }
 
 static void set_int(json_t *obj, const char *key, json_int_t value)
@@ -109,7 +90,7 @@ static json_t *process_json(const struct event_process *p)
 	set_int(obj, "dev", p->dev);
 	set_int(obj, "inode", (json_int_t)p->ino);
 	for (size_t i = 0; i < p->argc; i++)
-		json_array_append_new(argv, lossy_string(p->argv[i]));
+		json_array_append_new(argv, utf8__json_string(p->argv[i]));
 	json_object_set_new(obj, "argv", argv);
 	if (p->argv_truncated)
 		json_object_set_new(obj, "argvTruncated", json_true());

@@ -2,6 +2,7 @@
 /* UTF-8 repair: jansson accepts only valid UTF-8, paths are raw bytes. */
 #include <stdlib.h>
 #include <string.h>
+#include <jansson.h>
 
 #include "utf8.h"
 
@@ -54,4 +55,17 @@ char *utf8__repair(const char *s)
 	}
 	*o = '\0';
 	return out;
+}
+
+json_t *utf8__json_string(const char *s)
+{
+	json_t *str = json_string(s);
+	char *repaired;
+
+	if (str)
+		return str;
+	repaired = utf8__repair(s);
+	str = repaired ? json_string(repaired) : NULL;
+	free(repaired);
+	return str;
 }

@@ -11,27 +11,10 @@
 #include "collector_json.h"
 #include "utf8.h"
 
-/*
- * Agents send raw bytes from argv and file names; jansson takes only
- * UTF-8, so anything else becomes U+FFFD instead of losing the event.
- */
-static json_t *lossy_string(const char *value)
-{
-	json_t *str = json_string(value);
-	char *repaired;
-
-	if (str)
-		return str;
-	repaired = utf8__repair(value);
-	str = repaired ? json_string(repaired) : NULL;
-	free(repaired);
-	return str;
-}
-
 static void set_str(json_t *obj, const char *key, const char *value)
 {
 	if (value && *value)
-		json_object_set_new(obj, key, lossy_string(value));
+		json_object_set_new(obj, key, utf8__json_string(value));
 }
 
 static void set_u32(json_t *obj, const char *key, uint32_t value)
@@ -73,7 +56,7 @@ static void set_list(json_t *obj, const char *key, char *const *list,
 		return;
 	arr = json_array();
 	for (size_t i = 0; i < n; i++)
-		json_array_append_new(arr, lossy_string(list[i]));
+		json_array_append_new(arr, utf8__json_string(list[i]));
 	json_object_set_new(obj, key, arr);
 }
 
