@@ -166,6 +166,7 @@ run: deps
 bench: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)tests/bench/exec.sh
+	$(Q)tests/bench/pipeline.sh
 
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SYSCONFDIR)/vouch
