@@ -167,7 +167,7 @@ Test(cstore, new_database_gets_versioned_schema_in_wal_mode)
 	cr_assert_eq(side_int("PRAGMA user_version"), COLLECTOR_SCHEMA_VERSION);
 	cr_assert_eq(side_int("SELECT count(*) FROM sqlite_master"
 			      " WHERE type = 'index' AND name LIKE 'events_by_%'"),
-		     10);
+		     6);
 	cr_assert_eq(collector_store__last_id(store), 0);
 	collector_store__close(store);
 	store = NULL;
