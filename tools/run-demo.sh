@@ -13,9 +13,10 @@ pids=()
 
 stop() {
 	local i
-	# vouchd first (it detaches), then the follower, then the collector
+	# vouchd first (it detaches), then the stream, then the collector
 	for ((i = ${#pids[@]} - 1; i >= 0; i--)); do
 		kill -TERM "${pids[i]}" 2>/dev/null && wait "${pids[i]}" 2>/dev/null
+		[ "$i" = 2 ] && sleep 1	# the shipper's last batch, shown
 	done
 	rm -rf "$dir"
 }
@@ -40,10 +41,12 @@ collector:
 YAML
 
 "$OUT/vouchctl" lint "$RULES" || exit 1
-"$OUT/vouch-collector" --listen "127.0.0.1:$port" --db "$dir/events.db" &
+# the collector and the stream get no Ctrl-C of their own: they are
+# stopped after vouchd, so its last events still arrive and show
+setsid "$OUT/vouch-collector" --listen "127.0.0.1:$port" --db "$dir/events.db" &
 pids+=($!)
 for _ in $(seq 100); do port_free "$port" || break; sleep 0.05; done
-"$OUT/vouchctl" events --collector "$url" --follow &
+setsid "$OUT/vouchctl" events --collector "$url" --follow &
 pids+=($!)
 "$OUT/vouchd" --config "$dir/vouchd.yaml" &
 pids+=($!)
