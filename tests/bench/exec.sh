@@ -16,6 +16,7 @@ set -u
 
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 . "$TOP/tests/process.sh"
+. "$TOP/tests/bench/doc.sh"
 OUT=${OUTPUT:-$TOP/.output}
 VOUCHD=$OUT/vouchd
 VOUCHCTL=$OUT/vouchctl
@@ -29,8 +30,6 @@ WARMUP=${BENCH_WARMUP:-200}
 EXEC_PATH=/usr/bin/true
 DENY_PATH=/nonexistent-vouch-bench/
 STATS_KEY=kernel.bpf_stats_enabled
-START_MARK='<!-- exec-bench:start -->'
-END_MARK='<!-- exec-bench:end -->'
 
 VOUCHD_PID=
 FLOOR_PID=
@@ -418,42 +417,6 @@ write_section() {
 	section_kernel
 }
 
-new_doc() {
-	cat <<EOF
-<!-- SPDX-License-Identifier: GPL-2.0-only -->
-# vouch benchmarks
-
-Measurements of what vouch costs the node it runs on, one section per
-benchmark. \`make bench\` reruns them on the current machine; each script
-rewrites only its own section, between its marker comments, so sections
-from other benchmarks (connect loop, event pipeline) stay as they are.
-Numbers from different machines are not comparable; each section names
-its machine.
-
-$START_MARK
-$END_MARK
-EOF
-}
-
-# Replaces the text between the markers with the new section; a file
-# without the markers gets them appended.
-update_doc() {
-	local section=$1 starts ends
-
-	[ -f "$DOC" ] || new_doc > "$DOC"
-	starts=$(grep -cxF "$START_MARK" "$DOC")
-	ends=$(grep -cxF "$END_MARK" "$DOC")
-	[ "$starts" = "$ends" ] && [ "$starts" -le 1 ] ||
-		die "$DOC: exec-bench markers do not pair up; fix them by hand"
-	[ "$starts" = 1 ] ||
-		printf '\n%s\n%s\n' "$START_MARK" "$END_MARK" >> "$DOC"
-	awk -v s="$START_MARK" -v e="$END_MARK" -v f="$section" '
-		$0 == s { print; while ((getline l < f) > 0) print l; skip = 1; next }
-		$0 == e { skip = 0 }
-		!skip' "$DOC" > "$W/doc.new" || die "cannot rewrite $DOC"
-	cat "$W/doc.new" > "$DOC"
-}
-
 main() {
 	local t0=$SECONDS
 
@@ -469,7 +432,7 @@ main() {
 	echo "exec bench: the floor (no-op programs on the same hooks)"
 	measure_floor
 	write_section > "$W/section.md"
-	update_doc "$W/section.md"
+	bench_doc_update "$DOC" exec-bench "$W/section.md" || exit 1
 	echo
 	sed -n '/^| configuration/,$p' "$W/section.md" | grep -v '^Per-round\|^vouchd:'
 	echo

@@ -25,6 +25,7 @@ set -u
 
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 . "$TOP/tests/process.sh"
+. "$TOP/tests/bench/doc.sh"
 OUT=${OUTPUT:-$TOP/.output}
 VOUCHD=$OUT/vouchd
 VOUCHCTL=$OUT/vouchctl
@@ -39,8 +40,6 @@ E2E_EVENTS=${BENCH_E2E_EVENTS:-40000}
 TARGET=50000
 SYNTH_EXE=/var/lib/containers/storage/overlay/$(printf '%028d' 7)/merged/tmp/payload-dropper
 AGENT_ID=bench-agent
-START_MARK='<!-- pipeline-bench:start -->'
-END_MARK='<!-- pipeline-bench:end -->'
 HZ=$(getconf CLK_TCK)
 
 VOUCHD_PID=
@@ -670,39 +669,6 @@ findings() {
 	fi
 }
 
-new_doc() {
-	cat <<EOF
-<!-- SPDX-License-Identifier: GPL-2.0-only -->
-# vouch benchmarks
-
-Measurements of what vouch costs the node it runs on, one section per
-benchmark. \`make bench\` reruns them on the current machine; each script
-rewrites only its own section, between its marker comments.
-
-$START_MARK
-$END_MARK
-EOF
-}
-
-# Replaces the text between this benchmark's markers with the section; a
-# file without them gets them appended. Other sections stay as they are.
-update_doc() {
-	local section=$1 starts ends
-
-	[ -f "$DOC" ] || new_doc > "$DOC"
-	starts=$(grep -cxF "$START_MARK" "$DOC")
-	ends=$(grep -cxF "$END_MARK" "$DOC")
-	[ "$starts" = "$ends" ] && [ "$starts" -le 1 ] ||
-		die "$DOC: pipeline-bench markers do not pair up; fix them by hand"
-	[ "$starts" = 1 ] ||
-		printf '\n%s\n%s\n' "$START_MARK" "$END_MARK" >> "$DOC"
-	awk -v s="$START_MARK" -v e="$END_MARK" -v f="$section" '
-		$0 == s { print; while ((getline l < f) > 0) print l; skip = 1; next }
-		$0 == e { skip = 0 }
-		!skip' "$DOC" > "$W/doc.new" || die "cannot rewrite $DOC"
-	cat "$W/doc.new" > "$DOC"
-}
-
 main() {
 	local t0=$SECONDS s
 
@@ -724,7 +690,7 @@ main() {
 	wait_unloaded || die "vouch programs still loaded after the runs"
 
 	section > "$W/section.md"
-	update_doc "$W/section.md"
+	bench_doc_update "$DOC" pipeline-bench "$W/section.md" || exit 1
 	echo
 	sed -n '/^| measurement/,$p' "$W/section.md"
 	echo
