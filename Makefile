@@ -50,7 +50,7 @@ UNIT_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(UNIT_SRCS))
 BINS := $(OUTPUT)/vouchd $(OUTPUT)/vouchctl $(OUTPUT)/vouch-trigger \
 	$(OUTPUT)/vouch-floor $(OUTPUT)/vouch-collector $(OUTPUT)/vouch-batch
 
-.PHONY: all clean deps test unit e2e run bench install uninstall
+.PHONY: all clean deps test unit e2e run bench fuzz install uninstall
 all: $(BINS)
 
 $(OUTPUT) $(OUTPUT)/agent $(OUTPUT)/bpf $(OUTPUT)/tools $(OUTPUT)/tests \
@@ -167,6 +167,32 @@ bench: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)tests/bench/exec.sh
 	$(Q)tests/bench/pipeline.sh
+
+# Fuzz targets for the parsers of outside input, built with clang's
+# libFuzzer and sanitizers; `make fuzz` runs each for FUZZ_SECONDS.
+FUZZ_SECONDS ?= 60
+FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined \
+	-fno-sanitize-recover=all -std=gnu11 -D_GNU_SOURCE -Iinclude -Iagent \
+	-Itools/collector -I$(OUTPUT)/proto
+FUZZ_TARGETS := $(OUTPUT)/fuzz/fuzz_yamltree $(OUTPUT)/fuzz/fuzz_batch
+
+$(OUTPUT)/fuzz/fuzz_yamltree: tests/fuzz/fuzz_yamltree.c agent/yamltree.c \
+		agent/diag.c
+	$(call msg,FUZZ,$@)
+	$(Q)mkdir -p $(@D) && $(CLANG) $(FUZZ_CFLAGS) $^ -lyaml -o $@
+
+$(OUTPUT)/fuzz/fuzz_batch: tests/fuzz/fuzz_batch.c \
+		tools/collector/collector_validate.c \
+		tools/collector/collector_time.c $(OUTPUT)/proto/vouch.pb-c.c
+	$(call msg,FUZZ,$@)
+	$(Q)mkdir -p $(@D) && $(CLANG) $(FUZZ_CFLAGS) $^ -lprotobuf-c -o $@
+
+fuzz: deps $(FUZZ_TARGETS)
+	$(Q)for t in $(FUZZ_TARGETS); do \
+		mkdir -p $$t.corpus && \
+		$$t -max_total_time=$(FUZZ_SECONDS) -max_len=65536 \
+			-rss_limit_mb=1024 $$t.corpus || exit 1; \
+	done
 
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SYSCONFDIR)/vouch
