@@ -251,13 +251,61 @@ static void flush(struct events *e)
 		shipper__kick(e->shipper);
 }
 
+static void report_loss(struct events *e, const char *kind, uint64_t count,
+			const char *why)
+{
+	struct event ev = { 0 };
+
+	if (!count)
+		return;
+	e->lost += count;
+	ev.time_ns = clock_ns(CLOCK_REALTIME);
+	ev.kind = "loss";
+	ev.reason = why;
+	ev.loss_kind = kind;
+	ev.loss_count = count;
+	ship(e, &ev);
+}
+
+/*
+ * Where numbering starts. A spool that remembers nothing (new, or its
+ * state and segments lost) starts from the time in microseconds: larger
+ * than any seq this agent can have used before, as long as it has sent
+ * fewer than a million events a second, so the collector's deduplication
+ * never swallows new events as old ones.
+ */
+static uint64_t first_seq(struct spool *spool)
+{
+	uint64_t last = spool__last_seq(spool);
+
+	if (last)
+		return last;
+	return (uint64_t)clock_ns(CLOCK_REALTIME) / 1000;
+}
+
+/* Damage found when the spool was opened: logged once, and a loss. */
+static void report_spool_damage(struct events *e)
+{
+	struct spool_stats st;
+
+	spool__stats(e->spool, &st);
+	if (!st.corrupt_skipped && !st.torn_truncated)
+		return;
+	log_warn("spool: %llu damaged stretches skipped, %llu torn tails cut",
+		 (unsigned long long)st.corrupt_skipped,
+		 (unsigned long long)st.torn_truncated);
+	report_loss(e, "spool-damage", st.corrupt_skipped + st.torn_truncated,
+		    "damaged spool records were skipped (count: stretches, not events)");
+}
+
 void events__ship_to(struct events *e, struct spool *spool,
 		     struct shipper *shipper)
 {
 	e->spool = spool;
 	e->shipper = shipper;
-	e->seq = spool__last_seq(spool);
+	e->seq = first_seq(spool);
 	e->reported_spool_drops = spool__dropped(spool);
+	report_spool_damage(e);
 }
 
 static int handle_exec(struct events *e, const struct vouch_exec_event *r)
@@ -381,21 +429,6 @@ int events__consume(struct events *e)
 	return n;
 }
 
-static void report_loss(struct events *e, const char *kind, uint64_t count,
-			const char *why)
-{
-	struct event ev = { 0 };
-
-	if (!count)
-		return;
-	e->lost += count;
-	ev.time_ns = clock_ns(CLOCK_REALTIME);
-	ev.kind = "loss";
-	ev.reason = why;
-	ev.loss_kind = kind;
-	ev.loss_count = count;
-	ship(e, &ev);
-}
 
 /* Losses on the way to the collector: spool overflow, refused events. */
 static void report_delivery_losses(struct events *e)

@@ -350,7 +350,8 @@ static int seg_open(struct spool *s, const struct seg *g, int flags)
 	int fd;
 
 	seg_name(name, g->first_seq);
-	fd = openat(s->dirfd, name, flags | O_CLOEXEC);
+	/* events hold argv: readable and writable by vouchd alone */
+	fd = openat(s->dirfd, name, flags | O_CLOEXEC, 0600);
 	return fd < 0 ? -errno : fd;
 }
 

@@ -615,3 +615,27 @@ Test(spool, creates_missing_parents_0700)
 	cr_assert_eq(stat(path, &st), 0);
 	cr_assert_eq(st.st_mode & 0777, 0700);
 }
+
+/* Each file holds events (argv among them): vouchd's alone, 0600. */
+static int check_mode(const char *path, const struct stat *st, int flag,
+		      struct FTW *ftw)
+{
+	if (flag == FTW_F)
+		cr_assert_eq(st->st_mode & 07777, 0600, "%s has mode %o", path,
+			     st->st_mode & 07777);
+	return 0;
+}
+
+Test(spool, files_are_created_0600)
+{
+	mode_t old = umask(0);
+
+	sp = spool__open(dir, 0);
+	cr_assert_not_null(sp);
+	append_range(1, 3, PAYLOAD_LEN);
+	cr_assert_eq(spool__sync(sp), 0);
+	cr_assert_eq(spool__ack(sp, 1), 0);
+	umask(old);
+	cr_assert_geq(count_segments(), 1);
+	nftw(dir, check_mode, 16, FTW_PHYS);
+}
