@@ -17,7 +17,6 @@
 #define VOUCH_ARGV_MAX		256	/* argv bytes copied per exec */
 #define VOUCH_PARENT_PATH_MAX	256	/* parent's executable, truncated */
 #define VOUCH_COMM_LEN		16
-#define VOUCH_NAME_LEN		64	/* longest script name recognised */
 #define VOUCH_SCRIPT_PATH_MAX	256	/* script path kept until its open */
 #define VOUCH_CGROUP_DEPTH_MAX	16	/* cgroup ancestors tried per exec */
 #define VOUCH_CGROUP_PATH_MAX	512	/* cgroup path in a mkdir record */
@@ -105,7 +104,7 @@ struct vouch_scope {
 
 struct vouch_globals {
 	__u32 gen;
-	__u32 agent_tgid;	/* [VOUCH_GLOBALS_ACTIVE] only */
+	__u32 agent_tgid;	/* [VOUCH_GLOBALS_ACTIVE]: vouchd, for inspection */
 	struct vouch_scope host;	/* slots only, and the rest too */
 	/*
 	 * Every inode number the inodes map holds for this generation, when
