@@ -12,3 +12,18 @@ stop_process() {
 	kill -KILL "$pid" 2>/dev/null
 	wait "$pid" 2>/dev/null
 }
+
+# vouch programs loaded anywhere on this machine, attached or not.
+vouch_progs_loaded() {
+	bpftool prog show 2>/dev/null | grep -c 'name vouch_'
+}
+
+# The kernel frees a detached program only after its last reference goes,
+# which can lag vouchd's exit by a moment: waits up to 10 s for none.
+wait_unloaded() {
+	for _ in $(seq 100); do
+		[ "$(vouch_progs_loaded)" -eq 0 ] && return 0
+		sleep 0.1
+	done
+	return 1
+}

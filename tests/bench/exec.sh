@@ -61,19 +61,7 @@ cleanup() {
 	[ -z "$W" ] || rm -rf "$W"
 }
 
-vouch_progs_loaded() {
-	bpftool prog show 2>/dev/null | grep -c 'name vouch_'
-}
 
-# The kernel frees a detached program only after its last reference goes,
-# which can lag vouchd's exit by a moment.
-wait_unloaded() {
-	for _ in $(seq 100); do
-		[ "$(vouch_progs_loaded)" -eq 0 ] && return 0
-		sleep 0.1
-	done
-	return 1
-}
 
 check_prereqs() {
 	[ "$(id -u)" -eq 0 ] || die "needs root (BPF, sysctl)"

@@ -73,18 +73,7 @@ stop_collector() {
 	COLLECTOR_PID=
 }
 
-vouch_progs_loaded() {
-	bpftool prog show 2>/dev/null | grep -c 'name vouch_'
-}
 
-# The kernel frees a detached program only after its last reference goes.
-wait_unloaded() {
-	for _ in $(seq 100); do
-		[ "$(vouch_progs_loaded)" -eq 0 ] && return 0
-		sleep 0.1
-	done
-	return 1
-}
 
 remove_cgroup() {
 	local pid

@@ -8,12 +8,11 @@ set -u
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 . "$TOP/tests/process.sh"
 . "$TOP/tests/tls.sh"
+. "$TOP/tests/e2e/check.sh"
 OUT=${OUTPUT:-$TOP/.output}
 VOUCHD=$OUT/vouchd
 VOUCHCTL=$OUT/vouchctl
 TRIGGER_SRC=$OUT/vouch-trigger
-PASSED=0
-FAILED=0
 VOUCHD_PID=
 
 CGROOT=$(awk '$3 == "cgroup2" { print $2; exit }' /proc/self/mounts)
@@ -42,15 +41,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-pass() { PASSED=$((PASSED + 1)); echo "  ok   $*"; }
-fail() { FAILED=$((FAILED + 1)); echo "  FAIL $*"; }
 
-# check NAME COMMAND...: passes when COMMAND succeeds.
-check() {
-	local name=$1
-	shift
-	if "$@" > /dev/null; then pass "$name"; else fail "$name"; fi
-}
 
 # The binaries a test runs live in $W: allowed/ is on the allow-list,
 # denied/ is not.
@@ -155,15 +146,7 @@ in_cg_at() {
 		"$CG" "$dir" "$@"
 }
 
-# vouch programs still attached anywhere on this machine
-vouch_progs_attached() {
-	bpftool prog show 2>/dev/null | grep -c 'name vouch_'
-}
 
-finish() {
-	echo "$PASSED passed, $FAILED failed"
-	[ "$FAILED" -eq 0 ]
-}
 
 # free_port: a TCP port on 127.0.0.1 that nothing listens on now.
 free_port() {

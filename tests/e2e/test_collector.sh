@@ -8,12 +8,11 @@ set -u
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 . "$TOP/tests/process.sh"
 . "$TOP/tests/tls.sh"
+. "$TOP/tests/e2e/check.sh"
 OUT=${OUTPUT:-$TOP/.output}
 COLLECTOR=$OUT/vouch-collector
 BATCH=$OUT/vouch-batch
 PB=application/x-protobuf
-PASSED=0
-FAILED=0
 PIDS=()
 TRICKLE_FDS=()
 W=$(mktemp -d /tmp/vouch-e2e-collector.XXXXXX)
@@ -28,15 +27,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-pass() { PASSED=$((PASSED + 1)); echo "  ok   $*"; }
-fail() { FAILED=$((FAILED + 1)); echo "  FAIL $*"; }
 
-# check NAME COMMAND...: passes when COMMAND succeeds.
-check() {
-	local name=$1
-	shift
-	if "$@" > /dev/null; then pass "$name"; else fail "$name"; fi
-}
 
 # Built by the Makefile when it has the rule; by hand otherwise.
 if [ ! -x "$BATCH" ]; then
@@ -90,10 +81,6 @@ elapsed_ms() {
 	echo $(((t1 - t0) / 1000000))
 }
 
-finish() {
-	echo "$PASSED passed, $FAILED failed"
-	[ "$FAILED" -eq 0 ]
-}
 
 echo "-- command line"
 check "--help shows usage" sh -c "'$COLLECTOR' --help | grep -q -- '--listen ADDR:PORT'"

@@ -175,7 +175,7 @@ check "the denied binary runs outside the scoped cgroup" has_marker outside
 
 echo "enforce: stopping detaches everything"
 stop_vouchd
-check "no vouch program is left loaded" [ "$(vouch_progs_attached)" = 0 ]
+check "no vouch program is left loaded" [ "$(vouch_progs_loaded)" = 0 ]
 run after run "$W/denied/bad" marker "$W/m-after"
 check "after stop, the denied binary runs" saw after "exit 0"
 
