@@ -85,6 +85,26 @@ static void fill_workload(Vouch__V1__Workload *m,
 	m->cgroup_id = w->cgroup_id;
 	m->cgroup_path = text(a, w->cgroup_path);
 	m->scope = text(a, w->scope);
+	m->container_id = text(a, w->container_id);
+	m->pod = text(a, w->pod);
+	m->namespace_ = text(a, w->namespace_);
+	m->image_ref = text(a, w->image_ref);
+	m->image_digest = text(a, w->image_digest);
+	m->attested = !!w->attested;
+	m->service = text(a, w->service);
+	m->version = text(a, w->version);
+	m->deploy_id = text(a, w->deploy_id);
+	m->environment = text(a, w->environment);
+	m->systemd_unit = text(a, w->systemd_unit);
+}
+
+static void fill_network(Vouch__V1__Network *m,
+			 const struct event_network *n, struct arena *a)
+{
+	m->family = text(a, n->family);
+	m->protocol = text(a, n->protocol);
+	m->dest_addr = text(a, n->dest_addr);
+	m->dest_port = n->dest_port;
 }
 
 static uint8_t *pack(const Vouch__V1__Event *m, size_t *len)
@@ -103,6 +123,7 @@ uint8_t *encode__event(const struct event *ev, size_t *len)
 	Vouch__V1__Event m = VOUCH__V1__EVENT__INIT;
 	Vouch__V1__Process proc = VOUCH__V1__PROCESS__INIT;
 	Vouch__V1__Workload work = VOUCH__V1__WORKLOAD__INIT;
+	Vouch__V1__Network net = VOUCH__V1__NETWORK__INIT;
 	Vouch__V1__Policy pol = VOUCH__V1__POLICY__INIT;
 	Vouch__V1__Loss loss = VOUCH__V1__LOSS__INIT;
 	char *argv[EVENT_ARGV_MAX], *flags[4], ts[ENCODE_TIME_LEN];
@@ -122,12 +143,20 @@ uint8_t *encode__event(const struct event *ev, size_t *len)
 	m.reason = text(&a, ev->reason);
 	if (ev->has_process) {
 		fill_process(&proc, &ev->process, argv, flags, &a);
-		fill_workload(&work, &ev->workload, &a);
 		m.process = &proc;
+	}
+	if (ev->has_process || ev->has_workload) {
+		fill_workload(&work, &ev->workload, &a);
 		m.workload = &work;
 	}
-	if (ev->policy_gen) {
+	if (ev->has_network) {
+		fill_network(&net, &ev->network, &a);
+		m.network = &net;
+	}
+	if (ev->policy_gen || ev->bundle_serial) {
 		pol.generation = ev->policy_gen;
+		pol.bundle_serial = ev->bundle_serial;
+		pol.key_id = text(&a, ev->key_id);
 		m.policy = &pol;
 	}
 	if (ev->loss_kind) {

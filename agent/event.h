@@ -29,10 +29,35 @@ struct event_process {
 };
 
 struct event_workload {
-	const char *kind;		/* "host" or "cgroup" */
+	const char *kind;		/* host, cgroup, container, systemd-unit */
 	uint64_t cgroup_id;
 	const char *cgroup_path;
 	const char *scope;
+	const char *container_id;
+	const char *pod;
+	const char *namespace_;
+	const char *image_ref;
+	const char *image_digest;
+	int attested;
+	const char *service;
+	const char *version;
+	const char *deploy_id;
+	const char *environment;
+	const char *systemd_unit;
+};
+
+struct event_network {
+	const char *family;		/* "ipv4", "ipv6" */
+	const char *protocol;		/* "tcp", "udp" */
+	const char *dest_addr;
+	uint32_t dest_port;
+};
+
+/* The attested allow-list behind a decision, when one is in force. */
+struct event_policy {
+	uint32_t generation;
+	uint64_t bundle_serial;
+	const char *key_id;
 };
 
 struct event {
@@ -49,8 +74,13 @@ struct event {
 	const char *reason;
 	int has_process;
 	struct event_process process;
+	int has_workload;		/* set with has_process, or alone */
 	struct event_workload workload;
+	int has_network;
+	struct event_network network;
 	uint32_t policy_gen;
+	uint64_t bundle_serial;		/* 0: no attested bundle */
+	const char *key_id;
 	const char *loss_kind;		/* kind == "loss" */
 	uint64_t loss_count;
 };

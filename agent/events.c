@@ -42,6 +42,8 @@ static const char *const kind_names[VOUCH_EVENT_KIND_MAX] = {
 	[VOUCH_EVENT_SCRIPT] = "script",
 	[VOUCH_EVENT_EXCEPTION] = "exception",
 	[VOUCH_EVENT_CGROUP_MKDIR] = "cgroup",
+	[VOUCH_EVENT_CONNECT] = "connect",
+	[VOUCH_EVENT_CONTAINER] = "container",
 };
 
 static const char *const mode_names[] = {

@@ -115,6 +115,30 @@ static json_t *workload_json(const struct event_workload *w)
 	set_int(obj, "cgroupId", (json_int_t)w->cgroup_id);
 	set_str(obj, "cgroupPath", w->cgroup_path);
 	set_str(obj, "scope", w->scope);
+	set_str(obj, "containerId", w->container_id);
+	set_str(obj, "pod", w->pod);
+	set_str(obj, "namespace", w->namespace_);
+	set_str(obj, "imageRef", w->image_ref);
+	set_str(obj, "imageDigest", w->image_digest);
+	if (w->attested)
+		json_object_set_new(obj, "attested", json_true());
+	set_str(obj, "service", w->service);
+	set_str(obj, "version", w->version);
+	set_str(obj, "deployId", w->deploy_id);
+	set_str(obj, "environment", w->environment);
+	set_str(obj, "systemdUnit", w->systemd_unit);
+	return obj;
+}
+
+static json_t *network_json(const struct event_network *n)
+{
+	json_t *obj = json_object();
+
+	set_str(obj, "family", n->family);
+	set_str(obj, "protocol", n->protocol);
+	set_str(obj, "destAddr", n->dest_addr);
+	if (n->dest_port)
+		set_int(obj, "destPort", n->dest_port);
 	return obj;
 }
 
@@ -135,15 +159,22 @@ char *sink__format_json(const struct event *ev)
 	set_str(obj, "mode", ev->mode);
 	set_str(obj, "rule", ev->rule);
 	set_str(obj, "reason", ev->reason);
-	if (ev->has_process) {
+	if (ev->has_process)
 		json_object_set_new(obj, "process", process_json(&ev->process));
+	if (ev->has_process || ev->has_workload)
 		json_object_set_new(obj, "workload",
 				    workload_json(&ev->workload));
-	}
-	if (ev->policy_gen) {
+	if (ev->has_network)
+		json_object_set_new(obj, "network", network_json(&ev->network));
+	if (ev->policy_gen || ev->bundle_serial) {
 		json_t *pol = json_object();
 
-		set_int(pol, "generation", ev->policy_gen);
+		if (ev->policy_gen)
+			set_int(pol, "generation", ev->policy_gen);
+		if (ev->bundle_serial)
+			set_int(pol, "bundleSerial",
+				(json_int_t)ev->bundle_serial);
+		set_str(pol, "keyId", ev->key_id);
 		json_object_set_new(obj, "policy", pol);
 	}
 	if (ev->loss_kind) {

@@ -11,6 +11,7 @@
 #include <bpf/bpf_tracing.h>
 
 #include "vouch_abi.h"
+#include "common.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -33,34 +34,6 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 	(bpf_core_field_offset(type, b) ==				\
 	 bpf_core_field_offset(type, a) + bpf_core_field_size(type, a))
 
-/*
- * The active generation and the host scope (see vouch_abi.h), written by
- * vouchd. A plain array rather than global variables: reading the mmapable
- * .bss page cost about 300 ns per exec on the benchmark machine, an array
- * value about 15; each cold line touched after an exec is that dear.
- */
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, VOUCH_GLOBALS_SLOTS);
-	__type(key, __u32);
-	__type(value, struct vouch_globals);
-} globals SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__uint(max_entries, VOUCH_MAX_CGROUPS);
-	__type(key, struct vouch_cgroup_key);
-	__type(value, struct vouch_cgroup_scope);
-} cgroup_scopes SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__uint(max_entries, VOUCH_MAX_SCOPES);
-	__type(key, struct vouch_scope_key);
-	__type(value, struct vouch_scope);
-} scopes SEC(".maps");
 
 #define PATH_TRIE(name)							\
 	struct {							\
@@ -83,17 +56,6 @@ struct {
 	__type(value, struct vouch_inode_rule);
 } inodes SEC(".maps");
 
-/*
- * Which scope each cgroup ended up in, filled by the exec hook after an
- * ancestor walk so that the next exec in that cgroup pays one lookup. Keyed
- * by generation: a swap starts afresh, and LRU drops the old entries.
- */
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, VOUCH_MAX_CGROUPS);
-	__type(key, struct vouch_cgroup_key);
-	__type(value, struct vouch_cgroup_scope);
-} cgroup_cache SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
@@ -102,18 +64,6 @@ struct {
 	__type(value, struct vouch_task_state);
 } task_state SEC(".maps");
 
-struct {
-	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, VOUCH_RINGBUF_BYTES);
-} events SEC(".maps");
-
-/* Events the ring buffer could not take, per kind; vouchd reports them. */
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, VOUCH_EVENT_KIND_MAX);
-	__type(key, __u32);
-	__type(value, __u64);
-} losses SEC(".maps");
 
 /* What the resolver found out about the executed file. */
 struct exe_id {
@@ -166,34 +116,6 @@ static __always_inline struct scratch *get_scratch(void)
 	return bpf_map_lookup_elem(&scratch_map, &zero);
 }
 
-/* The generation in force, 0 before vouchd has loaded any policy. */
-static __always_inline __u32 active_gen(void)
-{
-	__u32 key = VOUCH_GLOBALS_ACTIVE;
-	struct vouch_globals *g = bpf_map_lookup_elem(&globals, &key);
-
-	return g ? g->gen : 0;
-}
-
-/* The slot of generation gen, or NULL when it holds another one. */
-static __always_inline struct vouch_globals *gen_slot(__u32 gen)
-{
-	__u32 key = 1 + (gen & 1);
-	struct vouch_globals *g = bpf_map_lookup_elem(&globals, &key);
-
-	return g && g->gen == gen ? g : NULL;
-}
-
-/* The host scope of generation gen: from its slot, else the scopes hash. */
-static __always_inline struct vouch_scope *
-host_scope(__u32 gen, struct vouch_globals *slot)
-{
-	struct vouch_scope_key sk = { .gen = gen, .scope_id = VOUCH_SCOPE_HOST };
-
-	if (slot)
-		return &slot->host;
-	return bpf_map_lookup_elem(&scopes, &sk);
-}
 
 /* Whether the inodes map may hold ino: a check in a line already read. */
 static __always_inline int inode_may_match(const struct vouch_globals *slot,
@@ -210,13 +132,6 @@ static __always_inline int inode_may_match(const struct vouch_globals *slot,
 	return 0;
 }
 
-static __always_inline void count_loss(__u32 kind)
-{
-	__u64 *n = bpf_map_lookup_elem(&losses, &kind);
-
-	if (n)
-		*n += 1;
-}
 
 /* Prepends "/name" to the path being built right to left in s->rev. */
 static __always_inline int prepend_name(struct scratch *s,
@@ -425,42 +340,6 @@ path:
 	asm volatile("" ::: "memory");
 }
 
-/*
- * The scope of the current task: its own cgroup's, else the nearest
- * ancestor's, else the host's. A policy without cgroup scopes costs no
- * lookup; otherwise the answer is cached per cgroup and generation.
- */
-static __always_inline __u32 lookup_scope(__u32 gen, struct task_struct *task,
-					  const struct vouch_scope *host)
-{
-	struct vouch_cgroup_key key = { .gen = gen };
-	struct vouch_cgroup_scope *cs, found = { VOUCH_SCOPE_HOST, 0 };
-	__u64 self;
-	int level;
-
-	if (!(host->flags & VOUCH_SCOPE_POLICY_HAS_CGROUPS))
-		return VOUCH_SCOPE_HOST;
-	self = bpf_get_current_cgroup_id();
-	key.cgroup_id = self;
-	cs = bpf_map_lookup_elem(&cgroup_cache, &key);
-	if (cs)
-		return cs->scope_id;
-	level = task->cgroups->dfl_cgrp->level;
-	for (int i = 0; i < VOUCH_CGROUP_DEPTH_MAX; i++) {
-		if (level - i < 1)
-			break;
-		key.cgroup_id = i ? bpf_get_current_ancestor_cgroup_id(level - i)
-				  : self;
-		cs = bpf_map_lookup_elem(&cgroup_scopes, &key);
-		if (cs) {
-			found.scope_id = cs->scope_id;
-			break;
-		}
-	}
-	key.cgroup_id = self;
-	bpf_map_update_elem(&cgroup_cache, &key, &found, BPF_ANY);
-	return found.scope_id;
-}
 
 /*
  * Prepares the LPM key in place, its header written just before the path

@@ -64,7 +64,9 @@ enum vouch_event_kind {
 	VOUCH_EVENT_SCRIPT = 2,		/* a script judged when opened */
 	VOUCH_EVENT_EXCEPTION = 3,	/* a denial waived by an exception */
 	VOUCH_EVENT_CGROUP_MKDIR = 4,	/* for vouchd only: a new cgroup */
-	VOUCH_EVENT_KIND_MAX = 5,
+	VOUCH_EVENT_CONNECT = 5,	/* an outbound connect or send */
+	VOUCH_EVENT_CONTAINER = 6,	/* a container's first exec, held */
+	VOUCH_EVENT_KIND_MAX = 7,
 };
 
 /* Scope flags, in struct vouch_scope.flags. */

@@ -1,6 +1,13 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # Sourced by the e2e tests and the benchmarks.
 
+# take_bpf_lock: one BPF-loading test or benchmark at a time on this
+# machine, even from several checkouts; held until the shell exits.
+take_bpf_lock() {
+	exec 9>/run/vouch-bpf-tests.lock
+	flock 9
+}
+
 # stop_process PID: SIGTERM, up to 5 s to exit, then SIGKILL; reaps it.
 stop_process() {
 	local pid=$1

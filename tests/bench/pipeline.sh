@@ -25,6 +25,7 @@ set -u
 
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 . "$TOP/tests/process.sh"
+take_bpf_lock
 . "$TOP/tests/bench/doc.sh"
 OUT=${OUTPUT:-$TOP/.output}
 VOUCHD=$OUT/vouchd

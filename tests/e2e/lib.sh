@@ -9,6 +9,7 @@ TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 . "$TOP/tests/process.sh"
 . "$TOP/tests/tls.sh"
 . "$TOP/tests/e2e/check.sh"
+take_bpf_lock
 OUT=${OUTPUT:-$TOP/.output}
 VOUCHD=$OUT/vouchd
 VOUCHCTL=$OUT/vouchctl
