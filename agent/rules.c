@@ -13,6 +13,7 @@
 #include "vouch_abi.h"
 #include "rules.h"
 #include "yamltree.h"
+#include "rules_internal.h"
 
 #define RULES_MAX_SCOPES	1000
 #define RULES_MAX_PATHS		100000
@@ -28,47 +29,24 @@ static const char *const default_loaders[] = {
 };
 
 static const char *const top_keys[] = {
-	"version", "mode", "loaders", "deny", "scopes", "exceptions", NULL
+	"version", "mode", "loaders", "deny", "scopes", "exceptions",
+	"containers", "images", NULL
 };
 static const char *const deny_keys[] = { "exec", NULL };
 static const char *const scope_keys[] = {
 	"name", "match", "mode", "exec", "deny_direct_loader",
 	"deny_anonymous", "check_scripts", NULL
 };
-static const char *const match_keys[] = { "host", "cgroup", NULL };
+static const char *const match_keys[] = {
+	"host", "cgroup", "namespace", "service", "image_digest",
+	"container_name", "pod_labels", NULL
+};
 static const char *const exec_keys[] = { "allow", "deny", NULL };
 static const char *const exception_keys[] = {
 	"scope", "exec", "reason", "owner", "expires", NULL
 };
 
-/* A small open-addressing set of strings borrowed from the YAML tree. */
-struct strset_entry {
-	const char *s;
-	const struct ynode *node;
-	const char *owner;
-};
-
-struct strset {
-	struct strset_entry *slots;
-	size_t cap;
-	size_t n;
-};
-
-struct loader {
-	const struct ydoc *doc;
-	struct diags *diags;
-	int64_t now;
-	struct vouch_rules *rules;
-	size_t n_paths;
-	int host_line;			/* where the declared host scope is */
-	struct strset scope_names;
-	struct strset patterns;		/* cgroup patterns of every scope */
-};
-
-static void err(struct loader *ld, const struct ynode *node, const char *fmt,
-		...) __attribute__((format(printf, 3, 4)));
-
-static void err(struct loader *ld, const struct ynode *node, const char *fmt,
+void rules_err(struct loader *ld, const struct ynode *node, const char *fmt,
 		...)
 {
 	va_list ap;
@@ -148,14 +126,14 @@ static const struct strset_entry *strset_find(const struct strset *set,
 	return slot->s ? slot : NULL;
 }
 
-static void strset_free(struct strset *set)
+void rules_strset_free(struct strset *set)
 {
 	free(set->slots);
 	memset(set, 0, sizeof(*set));
 }
 
 /* Reports a duplicate; returns 1 when node's string was already seen. */
-static int seen_before(struct loader *ld, struct strset *set,
+int rules_seen_before(struct loader *ld, struct strset *set,
 		       const struct ynode *node, const char *owner,
 		       const char *what)
 {
@@ -164,10 +142,10 @@ static int seen_before(struct loader *ld, struct strset *set,
 
 	prev = strset_add(set, node, owner, &oom);
 	if (oom)
-		err(ld, node, "out of memory");
+		rules_err(ld, node, "out of memory");
 	if (!prev)
 		return oom;
-	err(ld, node, "duplicate %s '%s' (first at line %d)", what, node->value,
+	rules_err(ld, node, "duplicate %s '%s' (first at line %d)", what, node->value,
 	    prev->node->line);
 	return 1;
 }
@@ -212,7 +190,7 @@ static int utf8_char_len(const unsigned char *p, size_t left)
 	return len;
 }
 
-static int text_ok(const char *s, size_t len)
+int rules_text_ok(const char *s, size_t len)
 {
 	const unsigned char *p = (const unsigned char *)s;
 	size_t i = 0;
@@ -244,50 +222,50 @@ static int has_dot_component(const char *path)
 	return 0;
 }
 
-static int expect_scalar(struct loader *ld, const struct ynode *node,
+int rules_expect_scalar(struct loader *ld, const struct ynode *node,
 			 const char *what)
 {
 	if (node->type == YNODE_SCALAR)
 		return 0;
-	err(ld, node, "expected %s, got %s", what, ytree__describe(node));
+	rules_err(ld, node, "expected %s, got %s", what, ytree__describe(node));
 	return -1;
 }
 
 /* dir_ok: a trailing '/' (a directory prefix) is accepted. */
-static int check_path(struct loader *ld, const struct ynode *node, int dir_ok)
+int rules_check_path(struct loader *ld, const struct ynode *node, int dir_ok)
 {
 	const char *p = node->value;
 
-	if (expect_scalar(ld, node, "a path"))
+	if (rules_expect_scalar(ld, node, "a path"))
 		return -1;
 	if (node->len == 0) {
-		err(ld, node, "empty path");
+		rules_err(ld, node, "empty path");
 	} else if (p[0] != '/') {
-		err(ld, node, "path '%s' is not absolute", p);
+		rules_err(ld, node, "path '%s' is not absolute", p);
 	} else if (node->len > VOUCH_PATH_MATCH_MAX) {
-		err(ld, node, "path is %zu bytes, the limit is %d", node->len,
+		rules_err(ld, node, "path is %zu bytes, the limit is %d", node->len,
 		    VOUCH_PATH_MATCH_MAX);
-	} else if (!text_ok(p, node->len)) {
-		err(ld, node, "path contains a control character or bad UTF-8");
+	} else if (!rules_text_ok(p, node->len)) {
+		rules_err(ld, node, "path contains a control character or bad UTF-8");
 	} else if (strstr(p, "//")) {
-		err(ld, node, "path '%s' contains '//'", p);
+		rules_err(ld, node, "path '%s' contains '//'", p);
 	} else if (has_dot_component(p)) {
-		err(ld, node, "path '%s' has a '.' or '..' component", p);
+		rules_err(ld, node, "path '%s' has a '.' or '..' component", p);
 	} else if (!dir_ok && p[node->len - 1] == '/') {
-		err(ld, node, "'%s' is a directory; a file is expected here", p);
+		rules_err(ld, node, "'%s' is a directory; a file is expected here", p);
 	} else {
 		return 0;
 	}
 	return -1;
 }
 
-static void count_path(struct loader *ld, const struct ynode *node)
+void rules_count_path(struct loader *ld, const struct ynode *node)
 {
 	if (++ld->n_paths == RULES_MAX_PATHS + 1)
-		err(ld, node, "more than %d paths in the file", RULES_MAX_PATHS);
+		rules_err(ld, node, "more than %d paths in the file", RULES_MAX_PATHS);
 }
 
-static int list_init(struct loader *ld, const struct ynode *node,
+int rules_list_init(struct loader *ld, const struct ynode *node,
 		     struct rules_list *list)
 {
 	if (node->n_kids == 0)
@@ -295,23 +273,23 @@ static int list_init(struct loader *ld, const struct ynode *node,
 	list->items = calloc(node->n_kids, sizeof(*list->items));
 	if (list->items)
 		return 0;
-	err(ld, node, "out of memory");
+	rules_err(ld, node, "out of memory");
 	return -ENOMEM;
 }
 
-static void list_push(struct loader *ld, const struct ynode *node,
+void rules_list_push(struct loader *ld, const struct ynode *node,
 		      struct rules_list *list)
 {
 	char *copy = strdup(node->value);
 
 	if (!copy) {
-		err(ld, node, "out of memory");
+		rules_err(ld, node, "out of memory");
 		return;
 	}
 	list->items[list->n++] = copy;
 }
 
-static void list_free(struct rules_list *list)
+void rules_list_free(struct rules_list *list)
 {
 	for (size_t i = 0; i < list->n; i++)
 		free(list->items[i]);
@@ -320,45 +298,45 @@ static void list_free(struct rules_list *list)
 	list->n = 0;
 }
 
-static void parse_path_list(struct loader *ld, const struct ynode *node,
+void rules_parse_path_list(struct loader *ld, const struct ynode *node,
 			    int dir_ok, struct rules_list *list)
 {
 	struct strset seen = { 0 };
 
 	if (node->type != YNODE_SEQUENCE) {
-		err(ld, node, "expected a list of paths, got %s",
+		rules_err(ld, node, "expected a list of paths, got %s",
 		    ytree__describe(node));
 		return;
 	}
-	if (list_init(ld, node, list))
+	if (rules_list_init(ld, node, list))
 		return;
 	for (size_t i = 0; i < node->n_kids; i++) {
 		const struct ynode *kid = node->kids[i];
 
-		count_path(ld, kid);
-		if (check_path(ld, kid, dir_ok))
+		rules_count_path(ld, kid);
+		if (rules_check_path(ld, kid, dir_ok))
 			continue;
-		if (!seen_before(ld, &seen, kid, NULL, "entry"))
-			list_push(ld, kid, list);
+		if (!rules_seen_before(ld, &seen, kid, NULL, "entry"))
+			rules_list_push(ld, kid, list);
 	}
-	strset_free(&seen);
+	rules_strset_free(&seen);
 }
 
-static void parse_bool(struct loader *ld, const struct ynode *node, int *out)
+void rules_parse_bool(struct loader *ld, const struct ynode *node, int *out)
 {
-	if (expect_scalar(ld, node, "true or false"))
+	if (rules_expect_scalar(ld, node, "true or false"))
 		return;
 	if (node->quoted)
-		err(ld, node, "expected true or false, got a quoted string");
+		rules_err(ld, node, "expected true or false, got a quoted string");
 	else if (strcmp(node->value, "true") == 0)
 		*out = 1;
 	else if (strcmp(node->value, "false") == 0)
 		*out = 0;
 	else
-		err(ld, node, "expected true or false, got '%s'", node->value);
+		rules_err(ld, node, "expected true or false, got '%s'", node->value);
 }
 
-static void parse_mode(struct loader *ld, const struct ynode *node, int *out)
+void rules_parse_mode(struct loader *ld, const struct ynode *node, int *out)
 {
 	static const char *const names[] = {
 		[VOUCH_MODE_OFF] = "off",
@@ -366,7 +344,7 @@ static void parse_mode(struct loader *ld, const struct ynode *node, int *out)
 		[VOUCH_MODE_ENFORCE] = "enforce",
 	};
 
-	if (!node || expect_scalar(ld, node, "a mode (enforce, audit or off)"))
+	if (!node || rules_expect_scalar(ld, node, "a mode (enforce, audit or off)"))
 		return;
 	for (int i = 0; i < 3; i++) {
 		if (strcmp(node->value, names[i]) == 0) {
@@ -374,7 +352,7 @@ static void parse_mode(struct loader *ld, const struct ynode *node, int *out)
 			return;
 		}
 	}
-	err(ld, node, "unknown mode '%s'; expected enforce, audit or off",
+	rules_err(ld, node, "unknown mode '%s'; expected enforce, audit or off",
 	    node->value);
 }
 
@@ -383,15 +361,15 @@ static void parse_version(struct loader *ld, const struct ynode *root)
 	const struct ynode *node = ytree__get(root, "version");
 
 	if (!node) {
-		err(ld, root, "missing required key 'version' (use version: 1)");
+		rules_err(ld, root, "missing required key 'version' (use version: 1)");
 		return;
 	}
-	if (expect_scalar(ld, node, "the number 1"))
+	if (rules_expect_scalar(ld, node, "the number 1"))
 		return;
 	if (node->quoted)
-		err(ld, node, "expected the number 1, got a quoted string");
+		rules_err(ld, node, "expected the number 1, got a quoted string");
 	else if (strcmp(node->value, "1") != 0)
-		err(ld, node,
+		rules_err(ld, node,
 		    "unsupported version '%s'; this vouch reads version 1",
 		    node->value);
 }
@@ -402,20 +380,20 @@ static void parse_loaders(struct loader *ld, const struct ynode *node)
 	size_t n = 0;
 
 	if (node) {
-		parse_path_list(ld, node, 0, list);
+		rules_parse_path_list(ld, node, 0, list);
 		return;
 	}
 	while (default_loaders[n])
 		n++;
 	list->items = calloc(n, sizeof(*list->items));
 	if (!list->items) {
-		err(ld, NULL, "out of memory");
+		rules_err(ld, NULL, "out of memory");
 		return;
 	}
 	for (size_t i = 0; i < n; i++) {
 		list->items[i] = strdup(default_loaders[i]);
 		if (!list->items[i]) {
-			err(ld, NULL, "out of memory");
+			rules_err(ld, NULL, "out of memory");
 			return;
 		}
 		list->n++;
@@ -429,14 +407,14 @@ static void parse_node_deny(struct loader *ld, const struct ynode *node)
 	if (!node)
 		return;
 	if (node->type != YNODE_MAPPING) {
-		err(ld, node, "expected a mapping with 'exec', got %s",
+		rules_err(ld, node, "expected a mapping with 'exec', got %s",
 		    ytree__describe(node));
 		return;
 	}
 	ytree__check_keys(ld->doc, node, deny_keys, "deny", ld->diags);
 	exec = ytree__get(node, "exec");
 	if (exec)
-		parse_path_list(ld, exec, 1, &ld->rules->deny);
+		rules_parse_path_list(ld, exec, 1, &ld->rules->deny);
 }
 
 static int scope_name_ok(const char *name, size_t len)
@@ -459,22 +437,22 @@ static void parse_scope_name(struct loader *ld, const struct ynode *map,
 	const struct ynode *node = ytree__get(map, "name");
 
 	if (!node) {
-		err(ld, map, "missing required key 'name' in a scope");
+		rules_err(ld, map, "missing required key 'name' in a scope");
 		return;
 	}
-	if (expect_scalar(ld, node, "a scope name"))
+	if (rules_expect_scalar(ld, node, "a scope name"))
 		return;
 	if (!scope_name_ok(node->value, node->len)) {
-		err(ld, node,
+		rules_err(ld, node,
 		    "invalid scope name '%s': use 1 to %d of A-Z a-z 0-9 _ . -",
 		    node->value, RULES_NAME_MAX);
 		return;
 	}
-	if (seen_before(ld, &ld->scope_names, node, NULL, "scope name"))
+	if (rules_seen_before(ld, &ld->scope_names, node, NULL, "scope name"))
 		return;
 	scope->name = strdup(node->value);
 	if (!scope->name)
-		err(ld, node, "out of memory");
+		rules_err(ld, node, "out of memory");
 }
 
 static void add_pattern(struct loader *ld, const struct ynode *node,
@@ -483,53 +461,53 @@ static void add_pattern(struct loader *ld, const struct ynode *node,
 	const struct strset_entry *prev;
 	int oom = 0;
 
-	if (expect_scalar(ld, node, "a cgroup pattern"))
+	if (rules_expect_scalar(ld, node, "a cgroup pattern"))
 		return;
 	if (node->len == 0 || node->value[0] != '/') {
-		err(ld, node, "cgroup pattern '%s' must start with '/'",
+		rules_err(ld, node, "cgroup pattern '%s' must start with '/'",
 		    node->value);
 		return;
 	}
-	if (node->len > RULES_CGROUP_MAX || !text_ok(node->value, node->len)) {
-		err(ld, node,
+	if (node->len > RULES_CGROUP_MAX || !rules_text_ok(node->value, node->len)) {
+		rules_err(ld, node,
 		    "cgroup pattern is too long or has control characters");
 		return;
 	}
 	prev = strset_add(&ld->patterns, node, scope_name, &oom);
 	if (oom)
-		err(ld, node, "out of memory");
+		rules_err(ld, node, "out of memory");
 	else if (prev && prev->owner == scope_name)
-		err(ld, node, "duplicate cgroup pattern '%s' (first at line %d)",
+		rules_err(ld, node, "duplicate cgroup pattern '%s' (first at line %d)",
 		    node->value, prev->node->line);
 	else if (prev)
-		err(ld, node,
+		rules_err(ld, node,
 		    "cgroup pattern '%s' is already used by scope '%s' (line %d)",
 		    node->value, prev->owner, prev->node->line);
 	else
-		list_push(ld, node, list);
+		rules_list_push(ld, node, list);
 }
 
 /* owner: the scope's name as written, alive as long as the YAML tree. */
-static void parse_cgroups(struct loader *ld, const struct ynode *node,
+void rules_parse_cgroups(struct loader *ld, const struct ynode *node,
 			  const char *owner, struct rules_list *list)
 {
 
 	if (node->type == YNODE_SCALAR) {
 		list->items = calloc(1, sizeof(*list->items));
 		if (!list->items)
-			err(ld, node, "out of memory");
+			rules_err(ld, node, "out of memory");
 		else
 			add_pattern(ld, node, owner, list);
 		return;
 	}
 	if (node->type != YNODE_SEQUENCE) {
-		err(ld, node, "expected a list of cgroup patterns, got %s",
+		rules_err(ld, node, "expected a list of cgroup patterns, got %s",
 		    ytree__describe(node));
 		return;
 	}
 	if (node->n_kids == 0)
-		err(ld, node, "'cgroup' needs at least one pattern");
-	if (list_init(ld, node, list))
+		rules_err(ld, node, "'cgroup' needs at least one pattern");
+	if (rules_list_init(ld, node, list))
 		return;
 	for (size_t i = 0; i < node->n_kids; i++)
 		add_pattern(ld, node->kids[i], owner, list);
@@ -540,9 +518,9 @@ static void parse_host_flag(struct loader *ld, const struct ynode *node,
 {
 	int host = -1;
 
-	parse_bool(ld, node, &host);
+	rules_parse_bool(ld, node, &host);
 	if (host == 0)
-		err(ld, node,
+		rules_err(ld, node,
 		    "'host' can only be true; match other workloads by 'cgroup'");
 	if (host == 1)
 		scope->host = 1;
@@ -557,11 +535,11 @@ static void parse_match(struct loader *ld, const struct ynode *map,
 	const struct ynode *host, *cgroup;
 
 	if (!node) {
-		err(ld, map, "missing required key 'match' in a scope");
+		rules_err(ld, map, "missing required key 'match' in a scope");
 		return;
 	}
 	if (node->type != YNODE_MAPPING) {
-		err(ld, node,
+		rules_err(ld, node,
 		    "expected a mapping with 'host: true' or 'cgroup', got %s",
 		    ytree__describe(node));
 		return;
@@ -569,16 +547,19 @@ static void parse_match(struct loader *ld, const struct ynode *map,
 	ytree__check_keys(ld->doc, node, match_keys, "match", ld->diags);
 	host = ytree__get(node, "host");
 	cgroup = ytree__get(node, "cgroup");
-	if (host && cgroup)
-		err(ld, node, "'match' takes 'host: true' or 'cgroup', not both");
-	else if (!host && !cgroup)
-		err(ld, node, "'match' needs 'host: true' or 'cgroup'");
+	rules_parse_workload_match(ld, node, scope);
+	if (!!host + !!cgroup + !!scope->workload > 1)
+		rules_err(ld, node,
+			  "'match' takes one of 'host: true', 'cgroup' or workload keys");
+	else if (!host && !cgroup && !scope->workload)
+		rules_err(ld, node,
+			  "'match' needs 'host: true', 'cgroup' or workload keys (namespace, service, image_digest, container_name, pod_labels)");
 	if (host)
 		parse_host_flag(ld, host, scope);
 	if (name && name->type == YNODE_SCALAR)
 		owner = name->value;
 	if (cgroup)
-		parse_cgroups(ld, cgroup, owner, &scope->cgroups);
+		rules_parse_cgroups(ld, cgroup, owner, &scope->cgroups);
 }
 
 /* The same path allowed and denied in one scope is a mistake either way. */
@@ -595,17 +576,17 @@ static void check_conflicts(struct loader *ld, const struct ynode *allow,
 		if (deny->kids[i]->type == YNODE_SCALAR)
 			strset_add(&denied, deny->kids[i], NULL, &oom);
 	if (oom)
-		err(ld, deny, "out of memory");
+		rules_err(ld, deny, "out of memory");
 	for (size_t i = 0; i < allow->n_kids && !oom; i++) {
 		if (allow->kids[i]->type != YNODE_SCALAR)
 			continue;
 		hit = strset_find(&denied, allow->kids[i]->value);
 		if (hit)
-			err(ld, allow->kids[i],
+			rules_err(ld, allow->kids[i],
 			    "'%s' conflicts with deny at line %d",
 			    hit->s, hit->node->line);
 	}
-	strset_free(&denied);
+	rules_strset_free(&denied);
 }
 
 static void parse_exec(struct loader *ld, const struct ynode *node,
@@ -616,7 +597,7 @@ static void parse_exec(struct loader *ld, const struct ynode *node,
 	if (!node)
 		return;
 	if (node->type != YNODE_MAPPING) {
-		err(ld, node,
+		rules_err(ld, node,
 		    "expected a mapping with 'allow' and/or 'deny', got %s",
 		    ytree__describe(node));
 		return;
@@ -626,10 +607,10 @@ static void parse_exec(struct loader *ld, const struct ynode *node,
 	deny = ytree__get(node, "deny");
 	if (allow) {
 		scope->has_allowlist = 1;
-		parse_path_list(ld, allow, 1, &scope->allow);
+		rules_parse_path_list(ld, allow, 1, &scope->allow);
 	}
 	if (deny)
-		parse_path_list(ld, deny, 1, &scope->deny);
+		rules_parse_path_list(ld, deny, 1, &scope->deny);
 	if (allow && deny)
 		check_conflicts(ld, allow, deny);
 }
@@ -644,21 +625,22 @@ static void parse_scope_flags(struct loader *ld, const struct ynode *map,
 	scope->check_scripts = 1;
 	node = ytree__get(map, "deny_direct_loader");
 	if (node)
-		parse_bool(ld, node, &scope->deny_direct_loader);
+		rules_parse_bool(ld, node, &scope->deny_direct_loader);
 	node = ytree__get(map, "deny_anonymous");
 	if (node)
-		parse_bool(ld, node, &scope->deny_anonymous);
+		rules_parse_bool(ld, node, &scope->deny_anonymous);
 	node = ytree__get(map, "check_scripts");
 	if (node)
-		parse_bool(ld, node, &scope->check_scripts);
+		rules_parse_bool(ld, node, &scope->check_scripts);
 }
 
 static void scope_free_fields(struct rules_scope *scope)
 {
 	free(scope->name);
-	list_free(&scope->cgroups);
-	list_free(&scope->allow);
-	list_free(&scope->deny);
+	rules_list_free(&scope->cgroups);
+	rules_list_free(&scope->allow);
+	rules_list_free(&scope->deny);
+	rules_free_workload_match(&scope->wl);
 	memset(scope, 0, sizeof(*scope));
 }
 
@@ -668,12 +650,12 @@ static void parse_scope(struct loader *ld, const struct ynode *map,
 	parse_scope_name(ld, map, scope);
 	parse_match(ld, map, scope);
 	scope->mode = ld->rules->mode;
-	parse_mode(ld, ytree__get(map, "mode"), &scope->mode);
+	rules_parse_mode(ld, ytree__get(map, "mode"), &scope->mode);
 	parse_exec(ld, ytree__get(map, "exec"), scope);
 	parse_scope_flags(ld, map, scope);
 	/* "host" always names the host scope, so no other scope may take it. */
 	if (!scope->host && scope->name && !strcmp(scope->name, RULES_HOST_NAME))
-		err(ld, ytree__get(map, "name"),
+		rules_err(ld, ytree__get(map, "name"),
 		    "the name 'host' is reserved for the host scope");
 }
 
@@ -688,7 +670,7 @@ static void place_scope(struct loader *ld, const struct ynode *map,
 		return;
 	}
 	if (ld->host_line) {
-		err(ld, ytree__get(map, "match"),
+		rules_err(ld, ytree__get(map, "match"),
 		    "a second host scope; the first is declared at line %d",
 		    ld->host_line);
 		scope_free_fields(scope);
@@ -703,7 +685,7 @@ static void parse_scope_item(struct loader *ld, const struct ynode *map)
 	struct rules_scope scope = { 0 };
 
 	if (map->type != YNODE_MAPPING) {
-		err(ld, map,
+		rules_err(ld, map,
 		    "expected a scope (a mapping with 'name' and 'match'), got %s",
 		    ytree__describe(map));
 		return;
@@ -719,7 +701,7 @@ static int add_implicit_host(struct loader *ld)
 
 	host->name = strdup(RULES_HOST_NAME);
 	if (!host->name) {
-		err(ld, NULL, "out of memory");
+		rules_err(ld, NULL, "out of memory");
 		return -ENOMEM;
 	}
 	host->host = 1;
@@ -736,20 +718,20 @@ static void parse_scopes(struct loader *ld, const struct ynode *node)
 	size_t n = 0;
 
 	if (node && node->type != YNODE_SEQUENCE) {
-		err(ld, node, "expected a list of scopes, got %s",
+		rules_err(ld, node, "expected a list of scopes, got %s",
 		    ytree__describe(node));
 		node = NULL;
 	}
 	if (node)
 		n = node->n_kids;
 	if (n > RULES_MAX_SCOPES) {
-		err(ld, node->kids[RULES_MAX_SCOPES], "more than %d scopes",
+		rules_err(ld, node->kids[RULES_MAX_SCOPES], "more than %d scopes",
 		    RULES_MAX_SCOPES);
 		n = RULES_MAX_SCOPES;
 	}
 	rules->scopes = calloc(n + 1, sizeof(*rules->scopes));
 	if (!rules->scopes) {
-		err(ld, node, "out of memory");
+		rules_err(ld, node, "out of memory");
 		return;
 	}
 	rules->n_scopes = 1;	/* slot 0 waits for the host scope */
@@ -783,7 +765,7 @@ static int time_shape_ok(const char *s, size_t len)
 	return 1;
 }
 
-static int parse_utc(const char *s, size_t len, int64_t *out)
+int rules_parse_utc(const char *s, size_t len, int64_t *out)
 {
 	struct tm tm = { 0 };
 	const char *end;
@@ -809,16 +791,16 @@ static void parse_expires(struct loader *ld, const struct ynode *map,
 	int ret;
 
 	if (!node) {
-		err(ld, map, "missing required key 'expires' in an exception");
+		rules_err(ld, map, "missing required key 'expires' in an exception");
 		return;
 	}
-	if (expect_scalar(ld, node, "a UTC time such as 2027-01-31T00:00:00Z"))
+	if (rules_expect_scalar(ld, node, "a UTC time such as 2027-01-31T00:00:00Z"))
 		return;
-	ret = parse_utc(node->value, node->len, &ex->expires);
+	ret = rules_parse_utc(node->value, node->len, &ex->expires);
 	if (ret == -ERANGE)
-		err(ld, node, "'%s' is not a valid date and time", node->value);
+		rules_err(ld, node, "'%s' is not a valid date and time", node->value);
 	else if (ret)
-		err(ld, node,
+		rules_err(ld, node,
 		    "expected a UTC time such as 2027-01-31T00:00:00Z, got '%s'",
 		    node->value);
 	else if (ex->expires <= ld->now)
@@ -834,24 +816,24 @@ static void parse_text(struct loader *ld, const struct ynode *map,
 	size_t blank;
 
 	if (!node) {
-		err(ld, map, "missing required key '%s' in an exception", key);
+		rules_err(ld, map, "missing required key '%s' in an exception", key);
 		return;
 	}
-	if (expect_scalar(ld, node, "a string"))
+	if (rules_expect_scalar(ld, node, "a string"))
 		return;
 	blank = strspn(node->value, " \t");
 	if (blank == node->len) {
-		err(ld, node, "'%s' must not be empty", key);
+		rules_err(ld, node, "'%s' must not be empty", key);
 		return;
 	}
-	if (!text_ok(node->value, node->len)) {
-		err(ld, node, "'%s' contains a control character or bad UTF-8",
+	if (!rules_text_ok(node->value, node->len)) {
+		rules_err(ld, node, "'%s' contains a control character or bad UTF-8",
 		    key);
 		return;
 	}
 	*out = strdup(node->value);
 	if (!*out)
-		err(ld, node, "out of memory");
+		rules_err(ld, node, "out of memory");
 }
 
 static void parse_exception_scope(struct loader *ld, const struct ynode *map,
@@ -861,7 +843,7 @@ static void parse_exception_scope(struct loader *ld, const struct ynode *map,
 	const struct strset_entry *hit;
 	const char *name;
 
-	if (!node || expect_scalar(ld, node, "a scope name"))
+	if (!node || rules_expect_scalar(ld, node, "a scope name"))
 		return;
 	hit = strset_find(&ld->scope_names, node->value);
 	if (strcmp(node->value, RULES_HOST_NAME) == 0)
@@ -871,13 +853,13 @@ static void parse_exception_scope(struct loader *ld, const struct ynode *map,
 	else
 		name = NULL;
 	if (!name) {
-		err(ld, node, "exception names scope '%s', which is not declared",
+		rules_err(ld, node, "exception names scope '%s', which is not declared",
 		    node->value);
 		return;
 	}
 	ex->scope = strdup(name);
 	if (!ex->scope)
-		err(ld, node, "out of memory");
+		rules_err(ld, node, "out of memory");
 }
 
 static void parse_exception_path(struct loader *ld, const struct ynode *map,
@@ -886,22 +868,22 @@ static void parse_exception_path(struct loader *ld, const struct ynode *map,
 	const struct ynode *node = ytree__get(map, "exec");
 
 	if (!node) {
-		err(ld, map, "missing required key 'exec' in an exception");
+		rules_err(ld, map, "missing required key 'exec' in an exception");
 		return;
 	}
-	count_path(ld, node);
-	if (check_path(ld, node, 1))
+	rules_count_path(ld, node);
+	if (rules_check_path(ld, node, 1))
 		return;
 	ex->path = strdup(node->value);
 	if (!ex->path)
-		err(ld, node, "out of memory");
+		rules_err(ld, node, "out of memory");
 }
 
 static void parse_exception(struct loader *ld, const struct ynode *map,
 			    struct rules_exception *ex)
 {
 	if (map->type != YNODE_MAPPING) {
-		err(ld, map, "expected an exception (a mapping), got %s",
+		rules_err(ld, map, "expected an exception (a mapping), got %s",
 		    ytree__describe(map));
 		return;
 	}
@@ -921,7 +903,7 @@ static void parse_exceptions(struct loader *ld, const struct ynode *node)
 	if (!node)
 		return;
 	if (node->type != YNODE_SEQUENCE) {
-		err(ld, node, "expected a list of exceptions, got %s",
+		rules_err(ld, node, "expected a list of exceptions, got %s",
 		    ytree__describe(node));
 		return;
 	}
@@ -929,7 +911,7 @@ static void parse_exceptions(struct loader *ld, const struct ynode *node)
 		return;
 	rules->exceptions = calloc(node->n_kids, sizeof(*rules->exceptions));
 	if (!rules->exceptions) {
-		err(ld, node, "out of memory");
+		rules_err(ld, node, "out of memory");
 		return;
 	}
 	for (size_t i = 0; i < node->n_kids; i++)
@@ -940,23 +922,25 @@ static void parse_exceptions(struct loader *ld, const struct ynode *node)
 static void parse_top(struct loader *ld, const struct ynode *root)
 {
 	if (!root) {
-		err(ld, NULL,
+		rules_err(ld, NULL,
 		    "the file is empty; a rule file starts with 'version: 1'");
 		return;
 	}
 	if (root->type != YNODE_MAPPING) {
-		err(ld, root, "expected a mapping at the top level, got %s",
+		rules_err(ld, root, "expected a mapping at the top level, got %s",
 		    ytree__describe(root));
 		return;
 	}
 	ytree__check_keys(ld->doc, root, top_keys, "the rule file", ld->diags);
 	parse_version(ld, root);
 	ld->rules->mode = VOUCH_MODE_AUDIT;
-	parse_mode(ld, ytree__get(root, "mode"), &ld->rules->mode);
+	rules_parse_mode(ld, ytree__get(root, "mode"), &ld->rules->mode);
 	parse_loaders(ld, ytree__get(root, "loaders"));
 	parse_node_deny(ld, ytree__get(root, "deny"));
+	rules_parse_containers(ld, ytree__get(root, "containers"));
 	parse_scopes(ld, ytree__get(root, "scopes"));
 	parse_exceptions(ld, ytree__get(root, "exceptions"));
+	rules_parse_images(ld, ytree__get(root, "images"));
 }
 
 void rules__free(struct vouch_rules *rules)
@@ -973,8 +957,9 @@ void rules__free(struct vouch_rules *rules)
 		free(rules->exceptions[i].owner);
 	}
 	free(rules->exceptions);
-	list_free(&rules->deny);
-	list_free(&rules->loaders);
+	rules_list_free(&rules->deny);
+	rules_list_free(&rules->loaders);
+	rules_free_workloads(rules);
 	free(rules->source);
 	free(rules);
 }
@@ -994,12 +979,12 @@ struct vouch_rules *rules__load(const char *path, int64_t now,
 	if (ld.rules)
 		ld.rules->source = strdup(path);
 	if (!ld.rules || !ld.rules->source)
-		err(&ld, NULL, "out of memory");
+		rules_err(&ld, NULL, "out of memory");
 	else
 		parse_top(&ld, doc->root);
 
-	strset_free(&ld.scope_names);
-	strset_free(&ld.patterns);
+	rules_strset_free(&ld.scope_names);
+	rules_strset_free(&ld.patterns);
 	ytree__free(doc);
 	diags__sort(diags, first);
 	if (diags->errors == errors)

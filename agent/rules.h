@@ -9,6 +9,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "allowlist.h"
 #include "diag.h"
 
 #define RULES_NAME_MAX		63
@@ -18,10 +19,30 @@ struct rules_list {
 	size_t n;
 };
 
+struct rules_label {
+	char *key;
+	char *value;
+};
+
+/*
+ * What a scope matches among containers, once vouchd knows their metadata.
+ * Every field given must match; NULL fields match anything.
+ */
+struct rules_workload_match {
+	char *namespace_;
+	char *service;
+	char *image_digest;
+	char *container_name;
+	struct rules_label *labels;	/* pod labels, all required */
+	size_t n_labels;
+};
+
 struct rules_scope {
 	char *name;
 	int host;			/* the host scope: no cgroup of its own */
 	struct rules_list cgroups;	/* fnmatch patterns on cgroup v2 paths */
+	int workload;			/* matches containers by metadata */
+	struct rules_workload_match wl;
 	int mode;			/* enum vouch_mode */
 	int has_allowlist;		/* exec.allow given, even empty */
 	struct rules_list allow;	/* exact paths and dir/ prefixes */
@@ -39,6 +60,23 @@ struct rules_exception {
 	int64_t expires;		/* unix seconds, UTC */
 };
 
+enum rules_fail_action {
+	RULES_FAIL_KILL = 0,
+	RULES_FAIL_RELEASE = 1,
+};
+
+/* How containers are found, held and judged (rules/README.md). */
+struct rules_containers {
+	int declared;			/* the section is in the file */
+	int mode;			/* for containers no scope matches */
+	struct rules_list roots;	/* cgroup patterns containers live below */
+	int hold_timeout_ms;		/* longest wait for metadata */
+	int fail_action;		/* enum rules_fail_action */
+	int deny_direct_loader;
+	int deny_anonymous;
+	int check_scripts;
+};
+
 struct vouch_rules {
 	char *source;			/* the file it came from */
 	int mode;			/* default for scopes without one */
@@ -48,6 +86,9 @@ struct vouch_rules {
 	size_t n_scopes;
 	struct rules_exception *exceptions;
 	size_t n_exceptions;
+	struct rules_containers containers;
+	/* images: the allow-list used while no attested bundle is loaded */
+	struct allowlist *images;
 };
 
 /*

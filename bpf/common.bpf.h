@@ -102,25 +102,27 @@ static __always_inline void count_loss(__u32 kind)
 }
 
 /*
- * The scope of the current task: its own cgroup's, else the nearest
- * ancestor's, else the host's. A policy without cgroup scopes costs no
- * lookup; otherwise the answer is cached per cgroup and generation.
+ * The decision context of the current task: its own cgroup's entry, else
+ * the nearest ancestor's, else the host's. Below a container root, a cgroup
+ * with no entry of its own is a container not yet identified: PENDING. A
+ * policy without cgroup entries costs no lookup; otherwise the answer is
+ * cached per cgroup and generation.
  */
-static __always_inline __u32 lookup_scope(__u32 gen, struct task_struct *task,
-					  const struct vouch_scope *host)
+static __always_inline struct vouch_cgroup_scope
+lookup_scope(__u32 gen, struct task_struct *task, const struct vouch_scope *host)
 {
 	struct vouch_cgroup_key key = { .gen = gen };
-	struct vouch_cgroup_scope *cs, found = { VOUCH_SCOPE_HOST, 0 };
+	struct vouch_cgroup_scope *cs, found = { VOUCH_SCOPE_HOST, 0, 0 };
 	__u64 self;
 	int level;
 
 	if (!(host->flags & VOUCH_SCOPE_POLICY_HAS_CGROUPS))
-		return VOUCH_SCOPE_HOST;
+		return found;
 	self = bpf_get_current_cgroup_id();
 	key.cgroup_id = self;
 	cs = bpf_map_lookup_elem(&cgroup_cache, &key);
 	if (cs)
-		return cs->scope_id;
+		return *cs;
 	level = task->cgroups->dfl_cgrp->level;
 	for (int i = 0; i < VOUCH_CGROUP_DEPTH_MAX; i++) {
 		if (level - i < 1)
@@ -128,14 +130,16 @@ static __always_inline __u32 lookup_scope(__u32 gen, struct task_struct *task,
 		key.cgroup_id = i ? bpf_get_current_ancestor_cgroup_id(level - i)
 				  : self;
 		cs = bpf_map_lookup_elem(&cgroup_scopes, &key);
-		if (cs) {
-			found.scope_id = cs->scope_id;
-			break;
-		}
+		if (!cs)
+			continue;
+		found = *cs;
+		if (found.flags & VOUCH_CGROUP_CONTAINER_ROOT)
+			found.flags = i ? VOUCH_CGROUP_PENDING : 0;
+		break;
 	}
 	key.cgroup_id = self;
 	bpf_map_update_elem(&cgroup_cache, &key, &found, BPF_ANY);
-	return found.scope_id;
+	return found;
 }
 
 #endif /* VOUCH_COMMON_BPF_H */

@@ -16,6 +16,7 @@
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 #define SIGKILL 9
+#define SIGSTOP 19
 #define NAME_CHUNK 256		/* longest dentry name copied, with NUL */
 #define PATHBUF_MASK (VOUCH_PATH_MAX - 1)
 
@@ -585,11 +586,32 @@ static __always_inline void note_script(struct linux_binprm *bprm,
 	ts->inner_len = n > 1 ? n - 1 : 0;
 }
 
+/*
+ * An exec in a container vouchd has not identified yet: nothing else
+ * denies it, but its image is not judged. In enforce mode the task stops
+ * before its first instruction and waits for vouchd, which releases or
+ * kills every task of the container; in audit mode it runs, reported.
+ */
+static __always_inline void hold(struct scratch *s, struct task_struct *task,
+				 const struct exe_id *id, struct decision *d)
+{
+	__u8 action = VOUCH_ACTION_REPORTED;
+
+	d->verdict = VOUCH_VERDICT_DENY;
+	d->reason = VOUCH_REASON_UNIDENTIFIED;
+	if (d->mode == VOUCH_MODE_ENFORCE) {
+		bpf_send_signal(SIGSTOP);
+		action = VOUCH_ACTION_HELD;
+	}
+	emit(s, task, VOUCH_EVENT_CONTAINER, id, d, action);
+}
+
 SEC("tp_btf/sched_process_exec")
 int BPF_PROG(vouch_exec, struct task_struct *task, pid_t old_pid,
 	     struct linux_binprm *bprm)
 {
 	struct vouch_scope_key sk = { .gen = active_gen() };
+	struct vouch_cgroup_scope cs;
 	struct vouch_globals *slot;
 	struct decision d = {};
 	struct vouch_scope *sc;
@@ -602,13 +624,16 @@ int BPF_PROG(vouch_exec, struct task_struct *task, pid_t old_pid,
 	sc = host_scope(sk.gen, slot);
 	if (!s || !sc)
 		return 0;
-	sk.scope_id = lookup_scope(sk.gen, task, sc);
+	cs = lookup_scope(sk.gen, task, sc);
+	sk.scope_id = cs.scope_id;
 	if (sk.scope_id != VOUCH_SCOPE_HOST)
 		sc = bpf_map_lookup_elem(&scopes, &sk);
-	if (!sc || sc->mode == VOUCH_MODE_OFF)
+	if (!sc)
+		return 0;
+	d.mode = cs.flags & VOUCH_CGROUP_MODE ? cs.mode : sc->mode;
+	if (d.mode == VOUCH_MODE_OFF)
 		return 0;
 	d.scope_id = sk.scope_id;
-	d.mode = sc->mode;
 
 	/* binfmt_script and binfmt_misc replace interp with the interpreter */
 	if (bprm->interp != bprm->filename) {
@@ -620,7 +645,11 @@ int BPF_PROG(vouch_exec, struct task_struct *task, pid_t old_pid,
 		resolve_file(s, bprm->file, &s->id, 1);
 	}
 	judge(s, sk.gen, slot, sc, &s->id, 1, &d);
-	act(s, task, VOUCH_EVENT_EXEC, &s->id, &d);
+	if ((cs.flags & VOUCH_CGROUP_PENDING) &&
+	    (d.verdict == VOUCH_VERDICT_ALLOW || d.exception))
+		hold(s, task, &s->id, &d);
+	else
+		act(s, task, VOUCH_EVENT_EXEC, &s->id, &d);
 	return 0;
 }
 
@@ -677,6 +706,7 @@ static __always_inline int check_script_open(long fd, int name_arg)
 	const char *uname;
 	struct task_struct *task = bpf_get_current_task_btf();
 	struct vouch_scope_key sk = { .gen = active_gen() };
+	struct vouch_cgroup_scope cs;
 	struct vouch_task_state *ts;
 	struct vouch_globals *slot;
 	struct decision d = {};
@@ -708,13 +738,16 @@ static __always_inline int check_script_open(long fd, int name_arg)
 	sc = host_scope(sk.gen, slot);
 	if (!sc)
 		return 0;
-	sk.scope_id = lookup_scope(sk.gen, task, sc);
+	cs = lookup_scope(sk.gen, task, sc);
+	sk.scope_id = cs.scope_id;
 	if (sk.scope_id != VOUCH_SCOPE_HOST)
 		sc = bpf_map_lookup_elem(&scopes, &sk);
-	if (!sc || sc->mode == VOUCH_MODE_OFF)
+	if (!sc)
+		return 0;
+	d.mode = cs.flags & VOUCH_CGROUP_MODE ? cs.mode : sc->mode;
+	if (d.mode == VOUCH_MODE_OFF)
 		return 0;
 	d.scope_id = sk.scope_id;
-	d.mode = sc->mode;
 	resolve_file(s, file, &s->id, 0);
 	judge(s, sk.gen, slot, sc, &s->id, 0, &d);
 	act(s, task, VOUCH_EVENT_SCRIPT, &s->id, &d);

@@ -46,6 +46,7 @@ enum vouch_action {
 	VOUCH_ACTION_KILLED = 1,
 	VOUCH_ACTION_REPORTED = 2,
 	VOUCH_ACTION_REFUSED = 3,
+	VOUCH_ACTION_HELD = 4,		/* stopped until vouchd's verdict */
 };
 
 /* Why an exec was denied, or why a denial was waived. */
@@ -57,6 +58,7 @@ enum vouch_reason {
 	VOUCH_REASON_DIRECT_LOADER = 4,	/* ld.so executed as the program */
 	VOUCH_REASON_ANONYMOUS = 5,	/* memfd or other file without a path */
 	VOUCH_REASON_PATH_TOO_LONG = 6,	/* path too long to match a rule */
+	VOUCH_REASON_UNIDENTIFIED = 7,	/* a container not identified yet */
 };
 
 enum vouch_event_kind {
@@ -126,9 +128,25 @@ struct vouch_cgroup_key {
 	__u64 cgroup_id;
 };
 
+/* Flags of a cgroup's entry, in struct vouch_cgroup_scope.flags. */
+#define VOUCH_CGROUP_MODE		(1U << 0)	/* mode overrides scope's */
+/*
+ * A cgroup under which container runtimes create containers: a descendant
+ * that has no entry of its own is a container vouchd has not identified,
+ * and its execs are held (enforce) or reported (audit) until it has.
+ */
+#define VOUCH_CGROUP_CONTAINER_ROOT	(1U << 1)
+/* Set by the kernel side on what it caches for such a descendant. */
+#define VOUCH_CGROUP_PENDING		(1U << 2)
+
+/*
+ * A workload's decision context: the scope that holds its lists and, for
+ * a container, the mode its rule scope gives it.
+ */
 struct vouch_cgroup_scope {
 	__u32 scope_id;
-	__u32 pad;
+	__u16 mode;		/* enum vouch_mode, with VOUCH_CGROUP_MODE */
+	__u16 flags;		/* VOUCH_CGROUP_* */
 };
 
 /* HASH scopes. */
@@ -249,6 +267,7 @@ _Static_assert(sizeof(struct vouch_cgroup_event) == 528, "cgroup_event ABI");
 _Static_assert(sizeof(struct vouch_globals) == 88, "vouch_globals ABI");
 _Static_assert(sizeof(struct vouch_cgroup_key) == 16, "cgroup_key ABI");
 _Static_assert(sizeof(struct vouch_scope) == 8, "scope ABI");
+_Static_assert(sizeof(struct vouch_cgroup_scope) == 8, "cgroup_scope ABI");
 _Static_assert(sizeof(struct vouch_path_key) == 260, "path_key ABI");
 _Static_assert(sizeof(struct vouch_path_rule) == 16, "path_rule ABI");
 _Static_assert(sizeof(struct vouch_inode_key) == 24, "inode_key ABI");
