@@ -10,6 +10,7 @@
 #include <bpf/libbpf.h>
 
 #include "cgroup.h"
+#include "containers.h"
 #include "encode.h"
 #include "events.h"
 #include "log.h"
@@ -35,6 +36,7 @@ struct events {
 	uint64_t spool_errors;
 	uint64_t reported_spool_drops;
 	uint64_t reported_rejected;
+	struct containers *containers;	/* NULL: no container support */
 };
 
 static const char *const kind_names[VOUCH_EVENT_KIND_MAX] = {
@@ -57,6 +59,7 @@ static const char *const action_names[] = {
 	[VOUCH_ACTION_KILLED] = "killed",
 	[VOUCH_ACTION_REPORTED] = "reported",
 	[VOUCH_ACTION_REFUSED] = "refused",
+	[VOUCH_ACTION_HELD] = "held",
 };
 
 static int64_t clock_ns(clockid_t clock)
@@ -310,6 +313,15 @@ void events__ship_to(struct events *e, struct spool *spool,
 	report_spool_damage(e);
 }
 
+static void fill_workload(struct events *e, struct event_workload *w,
+			  uint64_t cgroup_id, uint32_t scope_id)
+{
+	w->kind = scope_id == VOUCH_SCOPE_HOST ? "host" : "cgroup";
+	w->cgroup_id = cgroup_id;
+	w->cgroup_path = cgroup_path(e, cgroup_id);
+	containers__fill_workload(e->containers, cgroup_id, w->cgroup_path, w);
+}
+
 static int handle_exec(struct events *e, const struct vouch_exec_event *r)
 {
 	const struct policy *pol = kernel__policy(e->kernel, r->policy_gen);
@@ -326,7 +338,8 @@ static int handle_exec(struct events *e, const struct vouch_exec_event *r)
 	ev.time_ns = boot_to_unix_ns(r->boot_ns);
 	ev.kind = kind_names[r->kind];
 	ev.verdict = r->verdict == VOUCH_VERDICT_DENY ? "deny" : "allow";
-	ev.action = r->action < 4 ? action_names[r->action] : "unknown";
+	ev.action = r->action <= VOUCH_ACTION_HELD ? action_names[r->action] :
+		    "unknown";
 	ev.mode = r->mode < 3 ? mode_names[r->mode] : "unknown";
 	describe_rule(pol, r, scope, rule, sizeof(rule));
 	describe_reason(pol, r, exe, scope, reason, sizeof(reason));
@@ -335,12 +348,46 @@ static int handle_exec(struct events *e, const struct vouch_exec_event *r)
 	ev.has_process = 1;
 	fill_process(&ev.process, r, argv_buf, parent_exe);
 	ev.process.exe = exe;
-	ev.workload.kind = r->scope_id == VOUCH_SCOPE_HOST ? "host" : "cgroup";
-	ev.workload.cgroup_id = r->cgroup_id;
-	ev.workload.cgroup_path = cgroup_path(e, r->cgroup_id);
+	fill_workload(e, &ev.workload, r->cgroup_id, r->scope_id);
 	ev.workload.scope = scope;
 	ev.policy_gen = r->policy_gen;
 	return ship(e, &ev);
+}
+
+int events__emit_verdict(struct events *e, const struct vouch_exec_event *r,
+			 const struct events_verdict *v)
+{
+	char exe[VOUCH_PATH_MAX + 1], argv_buf[VOUCH_ARGV_MAX + 1];
+	char parent_exe[VOUCH_PARENT_PATH_MAX];
+	const struct policy *pol = kernel__active(e->kernel);
+	struct event ev = { 0 };
+	int err;
+
+	ev.time_ns = clock_ns(CLOCK_REALTIME);
+	ev.kind = v->kind;
+	ev.verdict = v->verdict;
+	ev.action = v->action;
+	ev.mode = v->mode;
+	ev.rule = v->rule;
+	ev.reason = v->reason;
+	if (r) {
+		memcpy(exe, r->path, VOUCH_PATH_MAX);
+		exe[VOUCH_PATH_MAX] = '\0';
+		ev.has_process = 1;
+		fill_process(&ev.process, r, argv_buf, parent_exe);
+		ev.process.exe = exe;
+	}
+	ev.has_workload = 1;
+	fill_workload(e, &ev.workload, v->cgroup_id, VOUCH_SCOPE_HOST);
+	ev.policy_gen = pol ? pol->gen : 0;
+	err = ship(e, &ev);
+	flush(e);
+	return err;
+}
+
+void events__set_containers(struct events *e, struct containers *c)
+{
+	e->containers = c;
 }
 
 /*
@@ -361,6 +408,8 @@ static void handle_cgroup(struct events *e, const struct vouch_cgroup_event *r)
 		e->last_rescan_ns = 0;
 		p = cgroup_path(e, r->cgroup_id);
 	}
+	if (e->containers)
+		containers__on_mkdir(e->containers, r->cgroup_id, p);
 	if (!pol || !p)
 		return;
 	scope = policy__scope_for_cgroup(pol, p);
@@ -370,6 +419,18 @@ static void handle_cgroup(struct events *e, const struct vouch_cgroup_event *r)
 	if (err)
 		log_warn("events: failed to assign cgroup '%s' to scope '%s': %s",
 			 p, policy__scope_name(pol, (uint32_t)scope), strerror(-err));
+}
+
+/*
+ * A container's exec the kernel held or, in audit mode, let run: without
+ * container support it is reported as it is, so nothing goes unseen.
+ */
+static void handle_container(struct events *e, const struct vouch_exec_event *r)
+{
+	if (e->containers)
+		containers__on_first_exec(e->containers, r);
+	else
+		handle_exec(e, r);
 }
 
 static int on_record(void *ctx, void *data, size_t size)
@@ -384,6 +445,9 @@ static int on_record(void *ctx, void *data, size_t size)
 	else if (size >= sizeof(struct vouch_exec_event) && *kind > 0 &&
 		 *kind < VOUCH_EVENT_CGROUP_MKDIR)
 		handle_exec(e, data);
+	else if (size >= sizeof(struct vouch_exec_event) &&
+		 *kind == VOUCH_EVENT_CONTAINER)
+		handle_container(e, data);
 	return 0;
 }
 

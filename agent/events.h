@@ -42,6 +42,24 @@ int events__report_losses(struct events *e);
 /* Emits an agent event (kind "agent" or "policy") with a message. */
 int events__emit_note(struct events *e, const char *kind, const char *msg,
 		      uint32_t policy_gen);
+/* A verdict vouchd reached itself, on a container or its held exec. */
+struct events_verdict {
+	const char *kind;		/* "container", "exec" */
+	const char *verdict;
+	const char *action;
+	const char *mode;
+	const char *rule;
+	const char *reason;
+	uint64_t cgroup_id;
+};
+
+/* Emits v, with the process of r when there is one (r may be NULL). */
+int events__emit_verdict(struct events *e, const struct vouch_exec_event *r,
+			 const struct events_verdict *v);
+struct containers;
+/* Container records go to c, and events name the container. */
+void events__set_containers(struct events *e, struct containers *c);
+
 /* Events shipped so far, and events the kernel reported lost. */
 uint64_t events__shipped(const struct events *e);
 uint64_t events__lost(const struct events *e);

@@ -291,6 +291,8 @@ static int each_cgroup(const struct policy *p, int fd, entry_op op)
 		};
 		struct vouch_cgroup_scope val = {
 			.scope_id = p->cgroups[i].scope_id,
+			.mode = p->cgroups[i].mode,
+			.flags = p->cgroups[i].flags,
 		};
 		int err = op(fd, &key, &val);
 
@@ -399,20 +401,33 @@ int kernel__read_losses(const struct kernel *k,
 int kernel__assign_cgroup(struct kernel *k, uint64_t cgroup_id,
 			  uint32_t scope_id)
 {
-	struct vouch_cgroup_key key = { .cgroup_id = cgroup_id };
-	struct vouch_cgroup_scope val = { .scope_id = scope_id };
+	struct policy_cgroup e = { .cgroup_id = cgroup_id, .scope_id = scope_id };
+
+	return kernel__set_cgroup(k, &e);
+}
+
+int kernel__set_cgroup(struct kernel *k, const struct policy_cgroup *e)
+{
+	struct vouch_cgroup_key key = { .cgroup_id = e->cgroup_id };
+	struct vouch_cgroup_scope val = {
+		.scope_id = e->scope_id, .mode = e->mode, .flags = e->flags,
+	};
 	int err;
 
 	if (!k->active)
 		return -ENOENT;
 	key.gen = k->active->gen;
-	err = policy__add_cgroup(k->active, cgroup_id, scope_id);
+	err = policy__add_cgroup_entry(k->active, e);
 	if (err)
 		return err;
 	if (bpf_map_update_elem(bpf_map__fd(k->skel->maps.cgroup_scopes),
 				&key, &val, BPF_ANY))
 		return -errno;
-	/* an exec that came first may have cached the ancestor's answer */
+	/*
+	 * An exec that came first may have cached the ancestor's answer, or
+	 * "pending" for a container; a root's own processes are not in one.
+	 */
+	val.flags &= (uint16_t)~VOUCH_CGROUP_CONTAINER_ROOT;
 	if (bpf_map_update_elem(bpf_map__fd(k->skel->maps.cgroup_cache),
 				&key, &val, BPF_ANY))
 		return -errno;

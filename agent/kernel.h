@@ -39,5 +39,7 @@ int kernel__read_losses(const struct kernel *k,
 /* Assigns a cgroup created after the policy was compiled. */
 int kernel__assign_cgroup(struct kernel *k, uint64_t cgroup_id,
 			  uint32_t scope_id);
+/* The same with a container's mode and flags; recorded in the policy. */
+int kernel__set_cgroup(struct kernel *k, const struct policy_cgroup *e);
 
 #endif /* VOUCH_KERNEL_H */

@@ -19,6 +19,7 @@
 
 #include "cgroup.h"
 #include "config.h"
+#include "containers.h"
 #include "events.h"
 #include "kernel.h"
 #include "log.h"
@@ -36,12 +37,14 @@ struct agent {
 	struct kernel *kernel;
 	struct sink *sink;
 	struct events *events;
+	struct containers *containers;
 	struct spool *spool;
 	struct shipper *shipper;
 	uint32_t next_gen;
 	int epoll_fd;
 	int signal_fd;
 	int timer_fd;
+	int hold_timer_fd;		/* containers waiting for a verdict */
 	int stop;
 };
 
@@ -135,8 +138,12 @@ static struct policy *build_policy(struct agent *a, char *why, size_t len)
 	}
 	diags__free(&d);
 	idx = cgroup__scan(a->cgroup_mount);
-	p = policy__compile(rules, idx, a->next_gen);
+	p = policy__compile(rules, NULL, idx, a->next_gen);
 	cgroup__free(idx);
+	if (p && a->containers && containers__carry_over(a->containers, p)) {
+		policy__free(p);
+		p = NULL;
+	}
 	if (!p) {
 		snprintf(why, len, "failed to compile: %s", strerror(errno));
 		log_error("rules: %s", why);
@@ -242,6 +249,7 @@ static int open_events(struct agent *a)
 		.node = a->cfg->node_name,
 		.cgroup_mount = a->cgroup_mount,
 	};
+	struct containers_config ccfg = { .cgroup_mount = a->cgroup_mount };
 
 	a->sink = sink__open(a->cfg->events_output);
 	if (!a->sink) {
@@ -255,6 +263,10 @@ static int open_events(struct agent *a)
 			  strerror(errno));
 		return -errno;
 	}
+	a->containers = containers__new(a->kernel, a->events, &ccfg);
+	if (!a->containers)
+		return -ENOMEM;
+	events__set_containers(a->events, a->containers);
 	return a->cfg->collector_url ? open_delivery(a) : 0;
 }
 
@@ -268,6 +280,11 @@ static int epoll_add(int epfd, int fd)
 static int open_loop(struct agent *a)
 {
 	struct itimerspec every = { 0 };
+	/* hold timeouts are checked at this granularity */
+	struct itimerspec hold_tick = {
+		.it_interval = { .tv_nsec = 50 * 1000000L },
+		.it_value = { .tv_nsec = 50 * 1000000L },
+	};
 	sigset_t mask;
 	int err;
 
@@ -278,8 +295,13 @@ static int open_loop(struct agent *a)
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 	a->signal_fd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
 	a->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	a->hold_timer_fd = timerfd_create(CLOCK_MONOTONIC,
+					  TFD_CLOEXEC | TFD_NONBLOCK);
 	a->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
-	if (a->signal_fd < 0 || a->timer_fd < 0 || a->epoll_fd < 0)
+	if (a->signal_fd < 0 || a->timer_fd < 0 || a->hold_timer_fd < 0 ||
+	    a->epoll_fd < 0)
+		return -errno;
+	if (timerfd_settime(a->hold_timer_fd, 0, &hold_tick, NULL))
 		return -errno;
 	every.it_interval.tv_sec = a->cfg->loss_report_ms / 1000;
 	every.it_interval.tv_nsec = (a->cfg->loss_report_ms % 1000) * 1000000L;
@@ -289,6 +311,8 @@ static int open_loop(struct agent *a)
 	err = epoll_add(a->epoll_fd, a->signal_fd);
 	if (!err)
 		err = epoll_add(a->epoll_fd, a->timer_fd);
+	if (!err)
+		err = epoll_add(a->epoll_fd, a->hold_timer_fd);
 	if (!err)
 		err = epoll_add(a->epoll_fd, events__fd(a->events));
 	return err;
@@ -320,6 +344,17 @@ static void on_timer(struct agent *a)
 	events__report_losses(a->events);
 }
 
+static void on_hold_timer(struct agent *a)
+{
+	uint64_t ticks;
+
+	while (read(a->hold_timer_fd, &ticks, sizeof(ticks)) == sizeof(ticks))
+		;
+	/* records first: a held exec may be waiting in the ring buffer */
+	events__consume(a->events);
+	containers__tick(a->containers);
+}
+
 static int run_loop(struct agent *a)
 {
 	struct epoll_event ready[4];
@@ -336,6 +371,8 @@ static int run_loop(struct agent *a)
 				on_signal(a);
 			else if (ready[i].data.fd == a->timer_fd)
 				on_timer(a);
+			else if (ready[i].data.fd == a->hold_timer_fd)
+				on_hold_timer(a);
 			else
 				events__consume(a->events);
 		}
@@ -352,6 +389,9 @@ static void close_all(struct agent *a)
 		close(a->epoll_fd);
 	if (a->timer_fd >= 0)
 		close(a->timer_fd);
+	if (a->hold_timer_fd >= 0)
+		close(a->hold_timer_fd);
+	containers__free(a->containers);
 	if (a->signal_fd >= 0)
 		close(a->signal_fd);
 	events__free(a->events);
@@ -393,7 +433,7 @@ static int check_only_run(struct agent *a)
 int main(int argc, char **argv)
 {
 	struct agent a = { .next_gen = 1, .epoll_fd = -1, .signal_fd = -1,
-			   .timer_fd = -1 };
+			   .timer_fd = -1, .hold_timer_fd = -1 };
 	int check_only = 0;
 	int err;
 
@@ -418,6 +458,7 @@ int main(int argc, char **argv)
 			 VOUCH_VERSION, a.cfg->rules_path, a.cfg->events_output);
 		events__emit_note(a.events, "agent", "vouchd started",
 				  kernel__active(a.kernel)->gen);
+		containers__survey(a.containers);
 		err = run_loop(&a);
 		events__emit_note(a.events, "agent", "vouchd stopping", 0);
 	}

@@ -2,6 +2,7 @@
 /* Compiles rules into the map entries the kernel decides with. */
 #include <errno.h>
 #include <fnmatch.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -160,6 +161,102 @@ static int compile_scope(struct policy *p, uint32_t id,
 	return 0;
 }
 
+/* A scope vouchd makes for containers; its flags come from containers:. */
+static int new_container_scope(struct policy *p, uint32_t id, const char *name,
+			       int allowlist)
+{
+	const struct rules_containers *c = &p->rules->containers;
+	struct policy_scope *ps = &p->scopes[id];
+
+	ps->name_buf = strdup(name);
+	if (!ps->name_buf)
+		return -ENOMEM;
+	ps->name = ps->name_buf;
+	ps->mode = (uint32_t)c->mode;
+	ps->flags = (allowlist ? VOUCH_SCOPE_HAS_ALLOWLIST : 0) |
+		    (c->deny_direct_loader ? VOUCH_SCOPE_DENY_LOADER : 0) |
+		    (c->deny_anonymous ? VOUCH_SCOPE_DENY_ANONYMOUS : 0) |
+		    (c->check_scripts ? VOUCH_SCOPE_CHECK_SCRIPTS : 0);
+	return 0;
+}
+
+static int add_node_deny(struct policy *p, uint32_t id,
+			 const uint32_t *node_rule_ids)
+{
+	const struct rules_list *deny = &p->rules->deny;
+	int err = 0;
+
+	for (size_t i = 0; !err && i < deny->n; i++)
+		err = add_denied(p, id, node_rule_ids[i], deny->items[i]);
+	return err;
+}
+
+static int add_image_paths(struct policy *p, uint32_t id, int allow,
+			   const struct allowlist_exec *e, size_t n)
+{
+	const char *list = allow ? "image.exec.allow" : "image.exec.deny";
+	uint32_t rule_id;
+	int err = 0;
+
+	for (size_t i = 0; !err && i < n; i++) {
+		err = add_rule(p, p->scopes[id].name, list, e[i].path, NULL,
+			       &rule_id);
+		if (err)
+			break;
+		err = allow ? add_path(p, POLICY_ALLOW, id, rule_id, e[i].path, 0)
+			    : add_denied(p, id, rule_id, e[i].path);
+	}
+	return err;
+}
+
+static int compile_image(struct policy *p, uint32_t id,
+			 const struct allowlist_image *img,
+			 const uint32_t *node_rule_ids)
+{
+	char name[96];
+	int err;
+
+	/* the digest names it: services may share one across versions */
+	snprintf(name, sizeof(name), "image:%s%s%.19s", img->service ?
+		 img->service : "", img->service ? "@" : "", img->digest);
+	err = new_container_scope(p, id, name, 1);
+	if (err)
+		return err;
+	p->scopes[id].image = img;
+	err = add_image_paths(p, id, 1, img->exec_allow, img->n_exec_allow);
+	if (!err)
+		err = add_image_paths(p, id, 0, img->exec_deny, img->n_exec_deny);
+	return err ? err : add_node_deny(p, id, node_rule_ids);
+}
+
+/*
+ * After the rule scopes: "containers" judges containers not identified
+ * yet (node-wide deny only), "unattested" those whose image is not on the
+ * allow-list (an empty allow-list), then one scope per image.
+ */
+static int compile_containers(struct policy *p, const uint32_t *node_rule_ids)
+{
+	uint32_t id = (uint32_t)p->rules->n_scopes;
+	int err;
+
+	if (!p->rules->containers.declared)
+		return 0;
+	p->containers_scope = id;
+	p->unattested_scope = id + 1;
+	p->first_image_scope = id + 2;
+	err = new_container_scope(p, id, "containers", 0);
+	if (!err)
+		err = add_node_deny(p, id, node_rule_ids);
+	if (!err)
+		err = new_container_scope(p, id + 1, "unattested", 1);
+	if (!err)
+		err = add_node_deny(p, id + 1, node_rule_ids);
+	for (size_t i = 0; !err && p->images && i < p->images->n_images; i++)
+		err = compile_image(p, p->first_image_scope + (uint32_t)i,
+				    &p->images->images[i], node_rule_ids);
+	return err;
+}
+
 static int compile_exception(struct policy *p,
 			     const struct rules_exception *ex, int64_t now)
 {
@@ -232,13 +329,45 @@ int policy__add_cgroup(struct policy *p, uint64_t cgroup_id, uint32_t scope_id)
 	return 0;
 }
 
+int policy__add_cgroup_entry(struct policy *p, const struct policy_cgroup *e)
+{
+	struct policy_cgroup *slot = grow((void **)&p->cgroups, &p->n_cgroups,
+					  sizeof(*slot));
+
+	if (!slot)
+		return -ENOMEM;
+	*slot = *e;
+	return 0;
+}
+
+int policy__is_container_root(const struct policy *p, const char *path)
+{
+	const struct rules_list *roots = &p->rules->containers.roots;
+
+	if (p->containers_scope == POLICY_NO_SCOPE)
+		return 0;
+	for (size_t i = 0; i < roots->n; i++)
+		if (fnmatch(roots->items[i], path, FNM_PATHNAME) == 0)
+			return 1;
+	return 0;
+}
+
 static int compile_cgroups(struct policy *p, const struct cgroup_index *idx)
 {
 	for (size_t i = 0; idx && i < idx->n; i++) {
-		int id = policy__scope_for_cgroup(p, idx->entries[i].path);
+		const char *path = idx->entries[i].path;
+		struct policy_cgroup e = { .cgroup_id = idx->entries[i].id };
+		int id;
 
-		if (id >= 0 && policy__add_cgroup(p, idx->entries[i].id,
-						  (uint32_t)id))
+		if (policy__is_container_root(p, path)) {
+			e.scope_id = p->containers_scope;
+			e.flags = VOUCH_CGROUP_CONTAINER_ROOT;
+		} else if ((id = policy__scope_for_cgroup(p, path)) >= 0) {
+			e.scope_id = (uint32_t)id;
+		} else {
+			continue;
+		}
+		if (policy__add_cgroup_entry(p, &e))
 			return -ENOMEM;
 	}
 	return 0;
@@ -256,8 +385,10 @@ static int compile(struct policy *p, const struct cgroup_index *idx)
 	for (size_t i = 0; !err && i < rules->deny.n; i++)
 		err = add_rule(p, NULL, "deny.exec", rules->deny.items[i],
 			       NULL, &node_ids[i]);
-	for (uint32_t id = 0; !err && id < p->n_scopes; id++)
+	for (uint32_t id = 0; !err && id < p->rules->n_scopes; id++)
 		err = compile_scope(p, id, node_ids);
+	if (!err)
+		err = compile_containers(p, node_ids);
 	free(node_ids);
 	for (size_t i = 0; !err && i < rules->n_exceptions; i++)
 		err = compile_exception(p, &rules->exceptions[i], time(NULL));
@@ -268,7 +399,16 @@ static int compile(struct policy *p, const struct cgroup_index *idx)
 	return err;
 }
 
+/* Rule scopes, then containers, unattested and one per image. */
+static size_t count_scopes(const struct policy *p)
+{
+	if (!p->rules->containers.declared)
+		return p->rules->n_scopes;
+	return p->rules->n_scopes + 2 + (p->images ? p->images->n_images : 0);
+}
+
 struct policy *policy__compile(struct vouch_rules *rules,
+			       struct allowlist *bundle,
 			       const struct cgroup_index *idx, uint32_t gen)
 {
 	struct policy *p = calloc(1, sizeof(*p));
@@ -276,11 +416,17 @@ struct policy *policy__compile(struct vouch_rules *rules,
 
 	if (!p) {
 		rules__free(rules);
+		allowlist__free(bundle);
 		return NULL;
 	}
 	p->rules = rules;
+	p->bundle = bundle;
+	p->images = bundle ? bundle : rules->images;
 	p->gen = gen;
-	p->n_scopes = rules->n_scopes;
+	p->containers_scope = POLICY_NO_SCOPE;
+	p->unattested_scope = POLICY_NO_SCOPE;
+	p->first_image_scope = POLICY_NO_SCOPE;
+	p->n_scopes = count_scopes(p);
 	p->scopes = calloc(p->n_scopes, sizeof(*p->scopes));
 	if (!p->scopes || p->n_scopes > VOUCH_MAX_SCOPES) {
 		err = p->scopes ? -E2BIG : -ENOMEM;
@@ -307,8 +453,11 @@ void policy__free(struct policy *p)
 	free(p->loaders);
 	free(p->cgroups);
 	free(p->rule_table);
+	for (size_t i = 0; p->scopes && i < p->n_scopes; i++)
+		free(p->scopes[i].name_buf);
 	free(p->scopes);
 	rules__free(p->rules);
+	allowlist__free(p->bundle);
 	free(p);
 }
 
@@ -324,4 +473,152 @@ const struct policy_rule *policy__rule(const struct policy *p, uint32_t id)
 	if (!p || id >= p->n_rules)
 		return NULL;
 	return &p->rule_table[id];
+}
+
+static int label_matches(const struct workload_meta *m,
+			 const struct rules_label *want)
+{
+	for (size_t i = 0; i < m->n_labels; i++)
+		if (!strcmp(m->labels[i].key, want->key))
+			return !strcmp(m->labels[i].value, want->value);
+	return 0;
+}
+
+/* A field the scope names must be known and equal. */
+static int field_matches(const char *want, const char *have)
+{
+	return !want || (have && !strcmp(want, have));
+}
+
+static int workload_matches(const struct rules_workload_match *w,
+			    const struct workload_meta *m)
+{
+	if (!field_matches(w->namespace_, m->namespace_) ||
+	    !field_matches(w->service, m->service) ||
+	    !field_matches(w->image_digest, m->image_digest) ||
+	    !field_matches(w->container_name, m->container_name))
+		return 0;
+	for (size_t i = 0; i < w->n_labels; i++)
+		if (!label_matches(m, &w->labels[i]))
+			return 0;
+	return 1;
+}
+
+/* The first scope whose workload keys all match, in file order. */
+static const struct rules_scope *workload_scope(const struct policy *p,
+						const struct workload_meta *m)
+{
+	for (size_t i = 1; i < p->rules->n_scopes; i++)
+		if (p->rules->scopes[i].workload &&
+		    workload_matches(&p->rules->scopes[i].wl, m))
+			return &p->rules->scopes[i];
+	return NULL;
+}
+
+/* Metadata that contradicts the attested entry; a missing field does not. */
+static const char *disagreement(const struct allowlist_image *img,
+				const struct workload_meta *m,
+				const char **have, const char **want)
+{
+	static const char *const names[] = { "service", "version", "namespace" };
+	const char *attested[] = { img->service, img->version, img->namespace_ };
+	const char *seen[] = { m->service, m->version, m->namespace_ };
+
+	for (int i = 0; i < 3; i++) {
+		if (attested[i] && seen[i] && strcmp(attested[i], seen[i])) {
+			*have = seen[i];
+			*want = attested[i];
+			return names[i];
+		}
+	}
+	return NULL;
+}
+
+static uint32_t image_scope(const struct policy *p,
+			    const struct allowlist_image *img)
+{
+	return p->first_image_scope + (uint32_t)(img - p->images->images);
+}
+
+void policy__judge_container(const struct policy *p,
+			     const struct workload_meta *m,
+			     struct policy_container_verdict *v)
+{
+	const struct rules_scope *ws = workload_scope(p, m);
+	const char *field, *have = NULL, *want = NULL;
+
+	memset(v, 0, sizeof(*v));
+	v->mode = (uint16_t)(ws ? ws->mode : p->rules->containers.mode);
+	v->rule = ws ? ws->name : "containers";
+	v->scope_id = p->unattested_scope;
+	v->violation = 1;
+	if (!m->image_digest) {
+		snprintf(v->reason, sizeof(v->reason),
+			 "container %.64s: no image digest in its metadata (%s)",
+			 m->container_id ? m->container_id : "?",
+			 m->source ? m->source : "no provider answered");
+		return;
+	}
+	v->image = allowlist__find(p->images, m->image_digest);
+	if (!v->image) {
+		snprintf(v->reason, sizeof(v->reason),
+			 "image %s is not on the allow-list", m->image_digest);
+		return;
+	}
+	field = disagreement(v->image, m, &have, &want);
+	if (field) {
+		snprintf(v->reason, sizeof(v->reason),
+			 "image %.80s: %s '%.80s' disagrees with the attested '%.80s'",
+			 m->image_digest, field, have, want);
+		v->image = NULL;
+		return;
+	}
+	v->violation = 0;
+	v->scope_id = image_scope(p, v->image);
+	snprintf(v->reason, sizeof(v->reason), "image %s is attested as %s %s",
+		 m->image_digest, v->image->service ? v->image->service : "?",
+		 v->image->version ? v->image->version : "?");
+}
+
+static int path_matches(const char *entry, const char *path)
+{
+	size_t len = strlen(entry);
+
+	if (entry[len - 1] == '/')
+		return !strncmp(entry, path, len);
+	return !strcmp(entry, path);
+}
+
+static const struct policy_path *find_path(const struct policy *p,
+					   enum policy_list list,
+					   uint32_t scope_id, const char *path)
+{
+	for (size_t i = 0; i < p->n_paths[list]; i++) {
+		const struct policy_path *e = &p->paths[list][i];
+
+		if (e->scope_id == scope_id && path_matches(e->path, path))
+			return e;
+	}
+	return NULL;
+}
+
+int policy__path_allowed(const struct policy *p, uint32_t scope_id,
+			 const char *path, uint32_t *rule_id)
+{
+	const struct policy_path *e;
+
+	*rule_id = 0;
+	if (scope_id >= p->n_scopes)
+		return 0;
+	e = find_path(p, POLICY_DENY, scope_id, path);
+	if (e) {
+		*rule_id = e->rule_id;
+		return 0;
+	}
+	if (!(p->scopes[scope_id].flags & VOUCH_SCOPE_HAS_ALLOWLIST))
+		return 1;
+	e = find_path(p, POLICY_ALLOW, scope_id, path);
+	if (e)
+		*rule_id = e->rule_id;
+	return e != NULL;
 }

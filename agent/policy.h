@@ -12,6 +12,8 @@
 #include "vouch_abi.h"
 #include "cgroup.h"
 #include "rules.h"
+#include "allowlist.h"
+#include "workload.h"
 
 enum policy_list {
 	POLICY_ALLOW = 0,
@@ -37,12 +39,28 @@ struct policy_inode {
 struct policy_cgroup {
 	uint64_t cgroup_id;
 	uint32_t scope_id;
+	uint16_t mode;			/* with VOUCH_CGROUP_MODE */
+	uint16_t flags;			/* VOUCH_CGROUP_* */
 };
 
 struct policy_scope {
-	const char *name;		/* points into rules */
+	const char *name;		/* into rules, or name_buf */
+	char *name_buf;			/* owned, for scopes made of images */
 	uint32_t mode;
 	uint32_t flags;
+	const struct allowlist_image *image;	/* image scopes only */
+};
+
+#define POLICY_NO_SCOPE	UINT32_MAX
+
+/* What a container's metadata earns it under this policy. */
+struct policy_container_verdict {
+	int violation;			/* unattested, or metadata disagrees */
+	uint32_t scope_id;		/* image scope, or the unattested one */
+	uint16_t mode;			/* from a workload scope, else containers */
+	const char *rule;		/* the scope or entry that decided */
+	const struct allowlist_image *image;	/* NULL when not attested */
+	char reason[320];
 };
 
 /* What a rule id stands for, for the event's rule and reason fields. */
@@ -56,6 +74,11 @@ struct policy_rule {
 struct policy {
 	uint32_t gen;
 	struct vouch_rules *rules;	/* owned */
+	struct allowlist *bundle;	/* owned; NULL: images from rules */
+	const struct allowlist *images;	/* bundle, else rules->images */
+	uint32_t containers_scope;	/* POLICY_NO_SCOPE: no containers: */
+	uint32_t unattested_scope;
+	uint32_t first_image_scope;
 	struct policy_scope *scopes;	/* index is the scope id */
 	size_t n_scopes;
 	struct policy_path *paths[POLICY_LIST_MAX];
@@ -71,11 +94,13 @@ struct policy {
 };
 
 /*
- * Compiles rules (taking ownership of them, even on failure) for this node:
- * cgroup patterns matched against idx, files stat'ed for their inodes.
- * Returns NULL and errno on failure.
+ * Compiles rules and, when given, a verified bundle (taking ownership of
+ * both, even on failure) for this node: cgroup patterns matched against
+ * idx, files stat'ed for their inodes. Every image becomes a scope of its
+ * own. Returns NULL and errno on failure.
  */
 struct policy *policy__compile(struct vouch_rules *rules,
+			       struct allowlist *bundle,
 			       const struct cgroup_index *idx, uint32_t gen);
 void policy__free(struct policy *p);
 
@@ -86,6 +111,24 @@ uint64_t policy__unix_to_boot_ns(int64_t unix_secs);
 
 /* Records a cgroup created after compiling; 0 or -ENOMEM. */
 int policy__add_cgroup(struct policy *p, uint64_t cgroup_id, uint32_t scope_id);
+/* The same, with a container's mode and flags (VOUCH_CGROUP_*). */
+int policy__add_cgroup_entry(struct policy *p, const struct policy_cgroup *e);
+/* Whether new cgroups below path are containers (containers.cgroup_roots). */
+int policy__is_container_root(const struct policy *p, const char *path);
+/*
+ * Judges a container by its metadata: attested image, and service,
+ * version and namespace as attested. Fills v; never fails.
+ */
+void policy__judge_container(const struct policy *p,
+			     const struct workload_meta *m,
+			     struct policy_container_verdict *v);
+/*
+ * Whether scope scope_id allows the executable at path, by its path lists
+ * alone (the kernel also checks inodes). For an exec judged in user space:
+ * the one a container was held at. Sets *rule_id of the deciding entry.
+ */
+int policy__path_allowed(const struct policy *p, uint32_t scope_id,
+			 const char *path, uint32_t *rule_id);
 /* Scope ids matching cgroup entry path, for cgroups created after load. */
 int policy__scope_for_cgroup(const struct policy *p, const char *path);
 const char *policy__scope_name(const struct policy *p, uint32_t scope_id);

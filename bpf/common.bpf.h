@@ -103,7 +103,8 @@ static __always_inline void count_loss(__u32 kind)
 
 /*
  * The decision context of the current task: its own cgroup's entry, else
- * the nearest ancestor's, else the host's. Below a container root, a cgroup
+ * the nearest ancestor's (among the top VOUCH_CGROUP_DEPTH_MAX levels),
+ * else the host's. Below a container root, a cgroup
  * with no entry of its own is a container not yet identified: PENDING. A
  * policy without cgroup entries costs no lookup; otherwise the answer is
  * cached per cgroup and generation.
@@ -123,19 +124,28 @@ lookup_scope(__u32 gen, struct task_struct *task, const struct vouch_scope *host
 	cs = bpf_map_lookup_elem(&cgroup_cache, &key);
 	if (cs)
 		return *cs;
+	/*
+	 * From the top down, the deepest entry winning: entries sit near the
+	 * root, so a cgroup nested deeper than the walk still finds its own
+	 * container's or scope's entry rather than none.
+	 */
 	level = task->cgroups->dfl_cgrp->level;
-	for (int i = 0; i < VOUCH_CGROUP_DEPTH_MAX; i++) {
-		if (level - i < 1)
+	for (int l = 1; l <= VOUCH_CGROUP_DEPTH_MAX; l++) {
+		if (l > level)
 			break;
-		key.cgroup_id = i ? bpf_get_current_ancestor_cgroup_id(level - i)
-				  : self;
+		key.cgroup_id = bpf_get_current_ancestor_cgroup_id(l);
 		cs = bpf_map_lookup_elem(&cgroup_scopes, &key);
 		if (!cs)
 			continue;
 		found = *cs;
 		if (found.flags & VOUCH_CGROUP_CONTAINER_ROOT)
-			found.flags = i ? VOUCH_CGROUP_PENDING : 0;
-		break;
+			found.flags = l < level ? VOUCH_CGROUP_PENDING : 0;
+	}
+	if (level > VOUCH_CGROUP_DEPTH_MAX) {
+		key.cgroup_id = self;
+		cs = bpf_map_lookup_elem(&cgroup_scopes, &key);
+		if (cs && !(cs->flags & VOUCH_CGROUP_CONTAINER_ROOT))
+			found = *cs;
 	}
 	key.cgroup_id = self;
 	bpf_map_update_elem(&cgroup_cache, &key, &found, BPF_ANY);

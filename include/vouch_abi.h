@@ -21,7 +21,7 @@
 #define VOUCH_CGROUP_DEPTH_MAX	16	/* cgroup ancestors tried per exec */
 #define VOUCH_CGROUP_PATH_MAX	512	/* cgroup path in a mkdir record */
 
-#define VOUCH_MAX_SCOPES	1024
+#define VOUCH_MAX_SCOPES	32768	/* rule scopes, then one per image */
 #define VOUCH_MAX_PATH_RULES	262144	/* per trie, allocated on use */
 #define VOUCH_MAX_INODE_RULES	16384
 #define VOUCH_MAX_CGROUPS	16384

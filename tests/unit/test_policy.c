@@ -107,7 +107,7 @@ static struct policy *compile_idx(const char *text,
 	rules = rules__load(path, time(NULL), &diags);
 	cr_assert_not_null(rules, "rules do not load: %s",
 			   diags__first_error(&diags, why, sizeof(why)));
-	pol = policy__compile(rules, idx, GEN);
+	pol = policy__compile(rules, NULL, idx, GEN);
 	cr_assert_not_null(pol, "compile failed: %m");
 	return pol;
 }

@@ -299,9 +299,11 @@ Test(rules, unknown_keys_name_the_valid_ones)
 	cr_assert_null(load_fixture("bad_unknown_keys.yaml"));
 	ASSERT_ERRORS(
 		{ 3, 1, "unknown key 'node' in the rule file; valid keys: "
-			"version, mode, loaders, deny, scopes, exceptions" },
-		{ 8, 7, "unknown key 'namespace' in match; valid keys: "
-			"host, cgroup" },
+			"version, mode, loaders, deny, scopes, exceptions, "
+			"containers, images" },
+		{ 8, 7, "unknown key 'label' in match; valid keys: "
+			"host, cgroup, namespace, service, image_digest, "
+			"container_name, pod_labels" },
 		{ 11, 7, "unknown key 'permit' in exec; valid keys: "
 			 "allow, deny" },
 		{ 12, 5, "unknown key 'colour' in a scope; valid keys: name, "
@@ -466,8 +468,11 @@ Test(rules, scope_errors_are_all_reported)
 			  "A-Z a-z 0-9 _ . -" },
 		{ 13, 19, "'host' can only be true; match other workloads "
 			  "by 'cgroup'" },
-		{ 15, 12, "'match' takes 'host: true' or 'cgroup', not both" },
-		{ 17, 12, "'match' needs 'host: true' or 'cgroup'" },
+		{ 15, 12, "'match' takes one of 'host: true', 'cgroup' or "
+			  "workload keys" },
+		{ 17, 12, "'match' needs 'host: true', 'cgroup' or workload "
+			  "keys (namespace, service, image_digest, "
+			  "container_name, pod_labels)" },
 		{ 18, 5, "missing required key 'name' in a scope" });
 }
 

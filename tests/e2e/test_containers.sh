@@ -1,0 +1,150 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+# Containers (issue 4): real runc containers. An attested one runs and its
+# events name it; an unattested one never runs its entrypoint; an exec
+# outside the image's allow-list is killed; containers from before vouchd
+# are attributed; hostile metadata gets the fail action, never a crash.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/containers.sh"
+trap 'cleanup_containers; cleanup' EXIT
+
+make_binaries
+make_rootfs
+container_rules enforce
+write_config
+P=ct-$$
+
+# --- started before vouchd: runs unwatched, attributed once it starts
+make_bundle "$P-early" "$(annotations "$DIGEST_A" deploy-early)" /bin/sleep 30
+runc run -d --bundle "$W/bundles/$P-early" "$P-early" < /dev/null > /dev/null 2>&1
+
+start_vouchd || exit 1
+ev() { wait_for 8 "$1"; }
+
+# --- an attested container runs, and its start names it
+make_bundle "$P-ok" "$(annotations "$DIGEST_A")" \
+	/bin/sh -c 'echo ran > /out/ok; exit 0'
+run_container "$P-ok"
+check "attested: the entrypoint ran" [ -e "$W/out/ok" ]
+check "attested: its start is reported as allowed with its metadata" ev '
+	.kind == "container" and .verdict == "allow" and
+	.workload.containerId == "'$P-ok'" and .workload.kind == "container" and
+	.workload.imageDigest == "'$DIGEST_A'" and .workload.service == "web" and
+	.workload.version == "1.0" and .workload.deployId == "deploy-7" and
+	.workload.environment == "test" and .workload.attested == true and
+	.process.exe == "/bin/busybox"'
+
+# --- an unattested image: the entrypoint never runs, every task is gone
+make_bundle "$P-bad" "$(annotations "$DIGEST_B")" \
+	/bin/sh -c 'echo ran > /out/bad; sleep 30'
+run_container "$P-bad"
+sleep 0.5
+check "unattested: the marker never appears" [ ! -e "$W/out/bad" ]
+check "unattested: no task is left in its cgroup" \
+	[ -z "$(cat "$CG/$P-bad/cgroup.procs" 2>/dev/null)" ]
+check "unattested: killed and reported with its reason" ev '
+	.kind == "container" and .verdict == "deny" and .action == "killed" and
+	.workload.containerId == "'$P-bad'" and
+	(.reason | test("'$DIGEST_B' is not on the allow-list")) and
+	.workload.attested != true'
+
+# --- the same path is denied in one image and allowed in another
+make_bundle "$P-a" "$(annotations "$DIGEST_A")" \
+	/bin/sh -c '/opt/busybox sh -c "echo ran > /out/a-tool"; echo done > /out/a-done'
+make_bundle "$P-c" "$(annotations "$DIGEST_C" deploy-9)" \
+	/bin/sh -c '/opt/busybox sh -c "echo ran > /out/c-tool"; echo done > /out/c-done'
+run_container "$P-a"
+run_container "$P-c"
+check "image A: its shell goes on after the denied exec" [ -e "$W/out/a-done" ]
+check "image A: /opt/busybox is killed before it runs" [ ! -e "$W/out/a-tool" ]
+check "image A: the kill names the container and the image" ev '
+	.kind == "exec" and .action == "killed" and .process.exe == "/opt/busybox" and
+	.workload.containerId == "'$P-a'" and .workload.imageDigest == "'$DIGEST_A'" and
+	.workload.service == "web" and .workload.deployId == "deploy-7"'
+check "image C: the same /opt/busybox runs" [ -e "$W/out/c-tool" ]
+check "image C: no exec of it is reported" \
+	[ "$(count_events '.kind == "exec" and .workload.containerId == "'$P-c'"')" = 0 ]
+
+# --- a fork without exec keeps its container: its denied exec names it
+make_bundle "$P-fork" "$(annotations "$DIGEST_A")" \
+	/bin/sh -c '( sleep 0.1; /opt/busybox true ) & wait; echo done > /out/fork-done'
+run_container "$P-fork"
+check "fork: the forked child's exec is judged as the container's" ev '
+	.kind == "exec" and .action == "killed" and .process.exe == "/opt/busybox" and
+	.workload.containerId == "'$P-fork'"'
+
+# --- the early container: attributed, and judged by its image now
+check "before vouchd: its container is known, attested" ev '
+	.kind == "container" and .workload.containerId == "'$P-early'" and
+	.verdict == "allow" and .workload.deployId == "deploy-early"'
+runc exec "$P-early" /opt/busybox sh -c 'echo ran > /out/early-tool' > /dev/null 2>&1
+runc exec "$P-early" /bin/sh -c 'echo ran > /out/early-sh' > /dev/null 2>&1
+check "before vouchd: an exec outside its allow-list is killed" [ ! -e "$W/out/early-tool" ]
+check "before vouchd: an allowed exec runs" [ -e "$W/out/early-sh" ]
+check "before vouchd: the kill names it" ev '
+	.kind == "exec" and .action == "killed" and
+	.workload.containerId == "'$P-early'" and .workload.imageDigest == "'$DIGEST_A'"'
+runc delete -f "$P-early" > /dev/null 2>&1
+
+# --- hostile metadata: the fail action (kill), a clear log line, no crash
+make_bundle "$P-garbage" "$(annotations "$DIGEST_A")" \
+	/bin/sh -c 'echo ran > /out/garbage'
+runc create --bundle "$W/bundles/$P-garbage" "$P-garbage" < /dev/null > /dev/null 2>&1
+printf '{"ociVersion": "1.0", "annotations": {"a": ' > "$W/bundles/$P-garbage/config.json"
+runc start "$P-garbage" > /dev/null 2>&1
+sleep 0.5
+check "unparseable config.json: the entrypoint never runs" [ ! -e "$W/out/garbage" ]
+check "unparseable config.json: the log names the file and the position" \
+	grep -q "unusable metadata.*bundles/$P-garbage/config.json:1:" "$W/vouchd.log"
+check "unparseable config.json: killed by the fail action" ev '
+	.kind == "container" and .action == "killed" and
+	.workload.containerId == "'$P-garbage'" and .rule == "containers/fail_action"'
+runc delete -f "$P-garbage" > /dev/null 2>&1
+
+make_bundle "$P-huge" "$(jq -n --arg d "$DIGEST_A" \
+	'{"vouch.dev/deploy-id": ("x" * 300000), "vouch.dev/image-digest": $d}')" \
+	/bin/sh -c 'echo ran > /out/huge'
+run_container "$P-huge"
+check "huge annotation: logged and ignored" \
+	grep -q "annotation 'vouch.dev/deploy-id' is over 4096 bytes; ignored" "$W/vouchd.log"
+check "huge annotation: judged on the rest (attested image runs)" [ -e "$W/out/huge" ]
+
+# a cgroup path of about 4,000 characters below the root, no runtime
+deep=$CG
+for i in $(seq 16); do deep=$deep/$(printf 'd%.0s' $(seq 240)); done
+mkdir -p "$deep"
+sh -c 'echo $$ > "$1/cgroup.procs" && exec "$2" marker "$3"' _ "$deep" "$T" "$W/m-deep" \
+	> /dev/null 2>&1
+check "4,000-character cgroup path: the process never runs" [ ! -e "$W/m-deep" ]
+check "4,000-character cgroup path: fail action reported" ev '
+	.kind == "container" and .rule == "containers/fail_action" and
+	.action == "killed" and (.reason | test("names no container"))'
+find "$CG/$(printf 'd%.0s' $(seq 240))" -depth -type d -exec rmdir {} \; 2>/dev/null
+
+# a container that goes away while vouchd waits for its metadata
+mkdir "$CG/ghost-$$"
+sh -c 'echo $$ > "$1/cgroup.procs" && exec "$2" marker "$3"' _ "$CG/ghost-$$" "$T" "$W/m-ghost" \
+	> /dev/null 2>&1 &
+ghost=$!
+sleep 0.3
+kill -9 "$ghost" 2>/dev/null
+wait "$ghost" 2>/dev/null
+rmdir "$CG/ghost-$$"
+sleep 2
+check "exits during lookup: vouchd is still running" kill -0 "$VOUCHD_PID"
+check "exits during lookup: the timeout is logged" \
+	grep -q "ghost-$$: container not identified (hold timeout)" "$W/vouchd.log"
+
+# --- audit mode: an unattested container runs, reported
+container_rules audit
+reload || fail "reload to audit"
+make_bundle "$P-audit" "$(annotations "$DIGEST_B")" \
+	/bin/sh -c 'echo ran > /out/audit'
+run_container "$P-audit"
+check "audit: an unattested container runs" [ -e "$W/out/audit" ]
+check "audit: and is reported" ev '
+	.kind == "container" and .verdict == "deny" and .action == "reported" and
+	.workload.containerId == "'$P-audit'"'
+
+check "vouchd survived all of it" kill -0 "$VOUCHD_PID"
+finish
