@@ -123,6 +123,11 @@ static int set_globals(struct kernel *k, const struct policy *p,
 	if (p) {
 		g.host = *host;
 		fill_filter(&g, p);
+		for (size_t i = 0; i < p->n_runtimes; i++) {
+			g.runtimes[i].dev = p->runtimes[i].dev;
+			g.runtimes[i].ino = p->runtimes[i].ino;
+		}
+		g.n_runtimes = (uint32_t)p->n_runtimes;
 		err = put_global(k, 1 + (gen & 1), &g);
 		if (err)
 			return err;

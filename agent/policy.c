@@ -173,7 +173,8 @@ static int new_container_scope(struct policy *p, uint32_t id, const char *name,
 		return -ENOMEM;
 	ps->name = ps->name_buf;
 	ps->mode = (uint32_t)c->mode;
-	ps->flags = (allowlist ? VOUCH_SCOPE_HAS_ALLOWLIST : 0) |
+	ps->flags = VOUCH_SCOPE_CONTAINER |
+		    (allowlist ? VOUCH_SCOPE_HAS_ALLOWLIST : 0) |
 		    (c->deny_direct_loader ? VOUCH_SCOPE_DENY_LOADER : 0) |
 		    (c->deny_anonymous ? VOUCH_SCOPE_DENY_ANONYMOUS : 0) |
 		    (c->check_scripts ? VOUCH_SCOPE_CHECK_SCRIPTS : 0);
@@ -234,6 +235,21 @@ static int compile_image(struct policy *p, uint32_t id,
  * yet (node-wide deny only), "unattested" those whose image is not on the
  * allow-list (an empty allow-list), then one scope per image.
  */
+/* Runtimes that are not installed here are skipped. */
+static void compile_runtimes(struct policy *p)
+{
+	const struct rules_list *l = &p->rules->containers.runtimes;
+	struct stat st;
+
+	for (size_t i = 0; i < l->n && p->n_runtimes < VOUCH_RUNTIMES_MAX; i++) {
+		if (stat(l->items[i], &st) < 0 || !S_ISREG(st.st_mode))
+			continue;
+		p->runtimes[p->n_runtimes].dev = policy__kernel_dev(st.st_dev);
+		p->runtimes[p->n_runtimes].ino = st.st_ino;
+		p->n_runtimes++;
+	}
+}
+
 static int compile_containers(struct policy *p, const uint32_t *node_rule_ids)
 {
 	uint32_t id = (uint32_t)p->rules->n_scopes;
@@ -241,6 +257,7 @@ static int compile_containers(struct policy *p, const uint32_t *node_rule_ids)
 
 	if (!p->rules->containers.declared)
 		return 0;
+	compile_runtimes(p);
 	p->containers_scope = id;
 	p->unattested_scope = id + 1;
 	p->first_image_scope = id + 2;
@@ -540,44 +557,69 @@ static uint32_t image_scope(const struct policy *p,
 	return p->first_image_scope + (uint32_t)(img - p->images->images);
 }
 
+/* Where metadata is silent, the attested entry speaks for the image. */
+static struct workload_meta effective_meta(const struct workload_meta *m,
+					   const struct allowlist_image *img)
+{
+	struct workload_meta e = *m;
+
+	if (!img)
+		return e;
+	if (!e.service)
+		e.service = img->service;
+	if (!e.version)
+		e.version = img->version;
+	if (!e.namespace_)
+		e.namespace_ = img->namespace_;
+	return e;
+}
+
+static void set_mode(const struct policy *p, const struct workload_meta *m,
+		     const struct allowlist_image *img,
+		     struct policy_container_verdict *v)
+{
+	struct workload_meta eff = effective_meta(m, img);
+	const struct rules_scope *ws = workload_scope(p, &eff);
+
+	v->mode = (uint16_t)(ws ? ws->mode : p->rules->containers.mode);
+	v->rule = ws ? ws->name : "containers";
+}
+
 void policy__judge_container(const struct policy *p,
 			     const struct workload_meta *m,
 			     struct policy_container_verdict *v)
 {
-	const struct rules_scope *ws = workload_scope(p, m);
 	const char *field, *have = NULL, *want = NULL;
+	const struct allowlist_image *img;
 
 	memset(v, 0, sizeof(*v));
-	v->mode = (uint16_t)(ws ? ws->mode : p->rules->containers.mode);
-	v->rule = ws ? ws->name : "containers";
 	v->scope_id = p->unattested_scope;
 	v->violation = 1;
+	img = m->image_digest ? allowlist__find(p->images, m->image_digest) : NULL;
+	field = img ? disagreement(img, m, &have, &want) : NULL;
+	/* an entry the metadata contradicts lends it nothing */
+	set_mode(p, m, field ? NULL : img, v);
 	if (!m->image_digest) {
 		snprintf(v->reason, sizeof(v->reason),
 			 "container %.64s: no image digest in its metadata (%s)",
 			 m->container_id ? m->container_id : "?",
 			 m->source ? m->source : "no provider answered");
-		return;
-	}
-	v->image = allowlist__find(p->images, m->image_digest);
-	if (!v->image) {
+	} else if (!img) {
 		snprintf(v->reason, sizeof(v->reason),
 			 "image %s is not on the allow-list", m->image_digest);
-		return;
-	}
-	field = disagreement(v->image, m, &have, &want);
-	if (field) {
+	} else if (field) {
 		snprintf(v->reason, sizeof(v->reason),
 			 "image %.80s: %s '%.80s' disagrees with the attested '%.80s'",
 			 m->image_digest, field, have, want);
-		v->image = NULL;
-		return;
+	} else {
+		v->violation = 0;
+		v->image = img;
+		v->scope_id = image_scope(p, img);
+		snprintf(v->reason, sizeof(v->reason),
+			 "image %s is attested as %s %s", m->image_digest,
+			 img->service ? img->service : "?",
+			 img->version ? img->version : "?");
 	}
-	v->violation = 0;
-	v->scope_id = image_scope(p, v->image);
-	snprintf(v->reason, sizeof(v->reason), "image %s is attested as %s %s",
-		 m->image_digest, v->image->service ? v->image->service : "?",
-		 v->image->version ? v->image->version : "?");
 }
 
 static int path_matches(const char *entry, const char *path)

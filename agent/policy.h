@@ -89,6 +89,8 @@ struct policy {
 	size_t n_loaders;
 	struct policy_cgroup *cgroups;
 	size_t n_cgroups;
+	struct policy_inode runtimes[VOUCH_RUNTIMES_MAX];	/* found ones */
+	size_t n_runtimes;
 	struct policy_rule *rule_table;	/* index is the rule id */
 	size_t n_rules;
 };

@@ -70,6 +70,7 @@ struct rules_containers {
 	int declared;			/* the section is in the file */
 	int mode;			/* for containers no scope matches */
 	struct rules_list roots;	/* cgroup patterns containers live below */
+	struct rules_list runtimes;	/* the runtimes' own binaries */
 	int hold_timeout_ms;		/* longest wait for metadata */
 	int fail_action;		/* enum rules_fail_action */
 	int deny_direct_loader;

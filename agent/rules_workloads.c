@@ -19,7 +19,8 @@
 
 static const char *const containers_keys[] = {
 	"mode", "cgroup_roots", "hold_timeout_ms", "fail_action",
-	"deny_direct_loader", "deny_anonymous", "check_scripts", NULL
+	"deny_direct_loader", "deny_anonymous", "check_scripts", "runtimes",
+	NULL
 };
 static const char *const image_keys[] = {
 	"digest", "service", "version", "deploy_id", "environment",
@@ -30,6 +31,12 @@ static const char *const image_exec_keys[] = { "allow", "deny", NULL };
 /* Where runtimes put containers when the file names no roots. */
 static const char *const default_roots[] = {
 	"/kubepods", "/kubepods.slice", "/docker", "/machine.slice", NULL
+};
+
+/* The OCI runtimes' binaries, where Debian and upstream install them. */
+static const char *const default_runtimes[] = {
+	"/usr/sbin/runc", "/usr/bin/runc", "/usr/local/sbin/runc",
+	"/usr/bin/crun", NULL
 };
 
 static void parse_text_value(struct loader *ld, const struct ynode *node,
@@ -82,11 +89,12 @@ static void parse_fail_action(struct loader *ld, const struct ynode *node,
 			  node->value);
 }
 
-static void default_roots_into(struct loader *ld, struct rules_list *list)
+static void defaults_into(struct loader *ld, const char *const *defaults,
+			  struct rules_list *list)
 {
 	size_t n = 0;
 
-	while (default_roots[n])
+	while (defaults[n])
 		n++;
 	list->items = calloc(n, sizeof(*list->items));
 	if (!list->items) {
@@ -94,7 +102,7 @@ static void default_roots_into(struct loader *ld, struct rules_list *list)
 		return;
 	}
 	for (size_t i = 0; i < n; i++) {
-		list->items[i] = strdup(default_roots[i]);
+		list->items[i] = strdup(defaults[i]);
 		if (!list->items[i]) {
 			rules_err(ld, NULL, "out of memory");
 			return;
@@ -122,7 +130,7 @@ static void parse_container_flags(struct loader *ld, const struct ynode *map,
 void rules_parse_containers(struct loader *ld, const struct ynode *node)
 {
 	struct rules_containers *c = &ld->rules->containers;
-	const struct ynode *roots;
+	const struct ynode *roots, *runtimes;
 
 	c->mode = ld->rules->mode;
 	c->hold_timeout_ms = 2000;
@@ -149,7 +157,14 @@ void rules_parse_containers(struct loader *ld, const struct ynode *node)
 	if (roots)
 		rules_parse_cgroups(ld, roots, "containers", &c->roots);
 	else
-		default_roots_into(ld, &c->roots);
+		defaults_into(ld, default_roots, &c->roots);
+	runtimes = ytree__get(node, "runtimes");
+	if (runtimes)
+		rules_parse_path_list(ld, runtimes, 0, &c->runtimes);
+	else
+		defaults_into(ld, default_runtimes, &c->runtimes);
+	if (c->runtimes.n > VOUCH_RUNTIMES_MAX)
+		rules_err(ld, runtimes, "at most %d runtimes", VOUCH_RUNTIMES_MAX);
 }
 
 static int parse_digest(struct loader *ld, const struct ynode *node,
@@ -352,6 +367,7 @@ void rules_free_workload_match(struct rules_workload_match *m)
 void rules_free_workloads(struct vouch_rules *rules)
 {
 	rules_list_free(&rules->containers.roots);
+	rules_list_free(&rules->containers.runtimes);
 	allowlist__free(rules->images);
 	rules->images = NULL;
 }

@@ -606,6 +606,53 @@ static __always_inline void hold(struct scratch *s, struct task_struct *task,
 	emit(s, task, VOUCH_EVENT_CONTAINER, id, d, action);
 }
 
+/* Whether the file is one of the container runtimes' own binaries. */
+static __always_inline int is_runtime(const struct vouch_globals *slot,
+				      struct file *file)
+{
+	struct inode *inode = file->f_inode;
+	__u64 ino = inode->i_ino;
+	__u32 dev = inode->i_sb->s_dev;
+
+	for (int i = 0; i < VOUCH_RUNTIMES_MAX; i++) {
+		if (i >= slot->n_runtimes)
+			return 0;
+		if (slot->runtimes[i].ino == ino && slot->runtimes[i].dev == dev)
+			return 1;
+	}
+	return 0;
+}
+
+/* Notes, or clears, that this task's last exec was the runtime's. */
+static __always_inline void note_runtime(struct task_struct *task, int is_rt)
+{
+	struct vouch_task_state *ts;
+
+	ts = bpf_task_storage_get(&task_state, task, NULL,
+				  is_rt ? BPF_LOCAL_STORAGE_GET_F_CREATE : 0);
+	if (ts)
+		ts->runtime_exec = is_rt;
+}
+
+/*
+ * In a container's cgroup, whether this exec is the runtime setting the
+ * container up: its own binary, or the anonymous copy of itself it
+ * re-executes straight after (runc's clone against CVE-2019-5736).
+ */
+static __always_inline int runtime_setup(struct task_struct *task, int is_rt,
+					 const struct exe_id *id)
+{
+	struct vouch_task_state *ts;
+
+	if (is_rt)
+		return 1;
+	ts = bpf_task_storage_get(&task_state, task, NULL, 0);
+	if (!ts || !ts->runtime_exec)
+		return 0;
+	ts->runtime_exec = 0;
+	return !!(id->flags & VOUCH_EXE_ANONYMOUS);
+}
+
 SEC("tp_btf/sched_process_exec")
 int BPF_PROG(vouch_exec, struct task_struct *task, pid_t old_pid,
 	     struct linux_binprm *bprm)
@@ -616,6 +663,7 @@ int BPF_PROG(vouch_exec, struct task_struct *task, pid_t old_pid,
 	struct decision d = {};
 	struct vouch_scope *sc;
 	struct scratch *s;
+	int is_rt = 0, container;
 
 	if (!sk.gen)
 		return 0;
@@ -624,6 +672,12 @@ int BPF_PROG(vouch_exec, struct task_struct *task, pid_t old_pid,
 	sc = host_scope(sk.gen, slot);
 	if (!s || !sc)
 		return 0;
+	/* wherever it runs: runc often execs itself before joining */
+	if (slot && slot->n_runtimes) {
+		is_rt = is_runtime(slot, bprm->file);
+		if (is_rt)
+			note_runtime(task, 1);
+	}
 	cs = lookup_scope(sk.gen, task, sc);
 	sk.scope_id = cs.scope_id;
 	if (sk.scope_id != VOUCH_SCOPE_HOST)
@@ -634,6 +688,8 @@ int BPF_PROG(vouch_exec, struct task_struct *task, pid_t old_pid,
 	if (d.mode == VOUCH_MODE_OFF)
 		return 0;
 	d.scope_id = sk.scope_id;
+	container = (cs.flags & VOUCH_CGROUP_PENDING) ||
+		    (sc->flags & VOUCH_SCOPE_CONTAINER);
 
 	/* binfmt_script and binfmt_misc replace interp with the interpreter */
 	if (bprm->interp != bprm->filename) {
@@ -644,6 +700,8 @@ int BPF_PROG(vouch_exec, struct task_struct *task, pid_t old_pid,
 	} else {
 		resolve_file(s, bprm->file, &s->id, 1);
 	}
+	if (container && runtime_setup(task, is_rt, &s->id))
+		return 0;
 	judge(s, sk.gen, slot, sc, &s->id, 1, &d);
 	if ((cs.flags & VOUCH_CGROUP_PENDING) &&
 	    (d.verdict == VOUCH_VERDICT_ALLOW || d.exception))

@@ -78,6 +78,7 @@ enum vouch_event_kind {
 #define VOUCH_SCOPE_CHECK_SCRIPTS	(1U << 3)
 #define VOUCH_SCOPE_HAS_DENY		(1U << 4)	/* deny path entries */
 #define VOUCH_SCOPE_HAS_INODES		(1U << 5)	/* inode entries */
+#define VOUCH_SCOPE_CONTAINER		(1U << 6)	/* judges containers */
 /* On the host scope only: this generation places some cgroup in a scope. */
 #define VOUCH_SCOPE_POLICY_HAS_CGROUPS	(1U << 16)
 
@@ -105,6 +106,14 @@ struct vouch_scope {
 };
 
 #define VOUCH_INODE_FILTER	8
+#define VOUCH_RUNTIMES_MAX	4
+
+/* A file by identity: the kernel's device encoding and inode number. */
+struct vouch_file_id {
+	__u32 dev;
+	__u32 pad;
+	__u64 ino;
+};
 
 struct vouch_globals {
 	__u32 gen;
@@ -117,8 +126,15 @@ struct vouch_globals {
 	 * lookup: no false negatives, only saved work.
 	 */
 	__u32 n_inodes;
-	__u32 pad;
+	__u32 n_runtimes;
 	__u64 inodes[VOUCH_INODE_FILTER];
+	/*
+	 * The container runtimes' own binaries (runc...). Their execs in a
+	 * container's cgroup set it up and are not the workload: neither held
+	 * nor judged, nor is the one anonymous re-exec (runc's memfd copy of
+	 * itself) that directly follows one.
+	 */
+	struct vouch_file_id runtimes[VOUCH_RUNTIMES_MAX];
 };
 
 /* HASH cgroup_scopes: which scope a cgroup and its descendants belong to. */
@@ -214,7 +230,7 @@ struct vouch_task_state {
 	__u32 script_pending;
 	__u32 len;
 	__u32 inner_len;	/* 0: no inner script */
-	__u32 pad;
+	__u32 runtime_exec;	/* last exec was a container runtime's */
 	char path[VOUCH_SCRIPT_PATH_MAX];
 	char inner[VOUCH_SCRIPT_PATH_MAX];
 };
@@ -264,7 +280,7 @@ struct vouch_cgroup_event {
 
 #ifndef __VMLINUX_H__
 _Static_assert(sizeof(struct vouch_cgroup_event) == 528, "cgroup_event ABI");
-_Static_assert(sizeof(struct vouch_globals) == 88, "vouch_globals ABI");
+_Static_assert(sizeof(struct vouch_globals) == 152, "vouch_globals ABI");
 _Static_assert(sizeof(struct vouch_cgroup_key) == 16, "cgroup_key ABI");
 _Static_assert(sizeof(struct vouch_scope) == 8, "scope ABI");
 _Static_assert(sizeof(struct vouch_cgroup_scope) == 8, "cgroup_scope ABI");

@@ -86,6 +86,39 @@ check "before vouchd: the kill names it" ev '
 	.workload.containerId == "'$P-early'" and .workload.imageDigest == "'$DIGEST_A'"'
 runc delete -f "$P-early" > /dev/null 2>&1
 
+# --- metadata that disagrees with the attestation is a violation
+make_bundle "$P-liar" "$(jq -n --arg d "$DIGEST_A" \
+	'{"vouch.dev/image-digest": $d, "vouch.dev/service": "payments"}')" \
+	/bin/sh -c 'echo ran > /out/liar'
+run_container "$P-liar"
+check "disagreeing metadata: the entrypoint never runs" [ ! -e "$W/out/liar" ]
+check "disagreeing metadata: killed, the field named" ev '
+	.kind == "container" and .action == "killed" and
+	.workload.containerId == "'$P-liar'" and
+	(.reason | test("service .payments. disagrees with the attested .web."))'
+
+# --- a scope matched by service sets the mode of that workload only
+container_rules enforce '
+scopes:
+  - name: web-audit
+    match:
+      service: web
+    mode: audit'
+reload || fail "reload with a workload scope"
+make_bundle "$P-wa" "$(annotations "$DIGEST_A")" \
+	/bin/sh -c '/opt/busybox sh -c "echo ran > /out/wa-tool"'
+make_bundle "$P-wc" "$(annotations "$DIGEST_B")" \
+	/bin/sh -c 'echo ran > /out/wc'
+run_container "$P-wa"
+run_container "$P-wc"
+check "workload scope: web's denied exec runs, audited" [ -e "$W/out/wa-tool" ]
+check "workload scope: reported under its scope" ev '
+	.kind == "exec" and .action == "reported" and .mode == "audit" and
+	.workload.containerId == "'$P-wa'"'
+check "workload scope: other workloads still enforce" [ ! -e "$W/out/wc" ]
+container_rules enforce
+reload || fail "reload back"
+
 # --- hostile metadata: the fail action (kill), a clear log line, no crash
 make_bundle "$P-garbage" "$(annotations "$DIGEST_A")" \
 	/bin/sh -c 'echo ran > /out/garbage'
