@@ -15,7 +15,7 @@ VERSION := $(shell cat VERSION)
 ARCH := $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
 VMLINUX_BTF ?= /sys/kernel/btf/vmlinux
 
-PKGS := libbpf yaml-0.1 jansson libprotobuf-c libcurl libmicrohttpd sqlite3 \
+PKGS := libbpf yaml-0.1 jansson libprotobuf-c libcurl libmicrohttpd sqlite3 libcrypto \
 	gnutls
 CFLAGS ?= -O2 -g
 WARN := -Wall -Wextra -Werror -Wno-unused-parameter -Wshadow \
