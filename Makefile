@@ -105,7 +105,7 @@ $(OUTPUT)/vouch-collector: $(OUTPUT)/tools/collector/main.o \
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
 
 $(OUTPUT)/vouchctl: $(OUTPUT)/tools/vouchctl.o $(OUTPUT)/tools/vouchctl-events.o \
-		$(AGENT_OBJS)
+		$(OUTPUT)/tools/vouchctl-attest.o $(AGENT_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
 
