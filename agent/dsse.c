@@ -162,7 +162,7 @@ const char *dsse__sig_der_problem(const unsigned char *sig, size_t len)
 		return "empty signature";
 	es = d2i_ECDSA_SIG(NULL, &p, (long)len);
 	if (!es && len == 64)
-		return "64 bytes that are not DER: an IEEE P1363 r||s signature? only DER is accepted";
+		return "64 bytes, not DER: an IEEE P1363 r||s signature? only DER is accepted";
 	if (!es)
 		return "not a DER ECDSA signature";
 	if ((size_t)(p - sig) != len) {
@@ -225,13 +225,12 @@ const char *dsse__key_problem(EVP_PKEY *key)
 		return "not an ECDSA key; vouch takes ECDSA P-256 keys only";
 	/* A key written with explicit parameters may still be matched to a
 	 * name; the flag says how it was written. */
-	if (EVP_PKEY_get_int_param(key,
-				   OSSL_PKEY_PARAM_EC_DECODED_FROM_EXPLICIT_PARAMS,
-				   &explicit) == 1 && explicit)
-		return "the curve is given by explicit parameters; only the named curve P-256 is accepted";
-	if (EVP_PKEY_get_utf8_string_param(key, OSSL_PKEY_PARAM_GROUP_NAME,
+	if ((EVP_PKEY_get_int_param(key,
+				    OSSL_PKEY_PARAM_EC_DECODED_FROM_EXPLICIT_PARAMS,
+				    &explicit) == 1 && explicit) ||
+	    EVP_PKEY_get_utf8_string_param(key, OSSL_PKEY_PARAM_GROUP_NAME,
 					   curve, sizeof(curve), &n) != 1)
-		return "the curve is given by explicit parameters; only the named curve P-256 is accepted";
+		return "explicit curve parameters; only the named curve P-256 is accepted";
 	if (strcmp(curve, "prime256v1") != 0 && strcmp(curve, "P-256") != 0)
 		return "the key is not on curve P-256";
 	return NULL;

@@ -144,7 +144,8 @@ Test(dsse, the_protocol_ecdsa_vector_verifies)
 	cr_assert(dsse__verify(key, (const unsigned char *)pae, strlen(pae),
 			       der, der_len));
 	/* one bit of the message changed: no longer */
-	cr_assert_not(dsse__verify(key, (const unsigned char *)"DSSEv1 29 http://example.com/HelloWorld 11 hello worle",
+	cr_assert_not(dsse__verify(key, (const unsigned char *)
+				   "DSSEv1 29 http://example.com/HelloWorld 11 hello worle",
 				   strlen(pae), der, der_len));
 	/* the raw form is named for what it is, and refused */
 	cr_assert_not_null(strstr(dsse__sig_der_problem(raw, raw_len), "P1363"));
@@ -263,7 +264,7 @@ Test(dsse, explicit_curve_parameters_are_refused)
 	n = BIO_get_mem_data(bio, &pem);
 	back = dsse__public_key_from_pem(pem, (size_t)n, &why);
 	cr_assert_null(back);
-	cr_assert_not_null(strstr(why, "explicit parameters"), "%s", why);
+	cr_assert_not_null(strstr(why, "explicit curve parameters"), "%s", why);
 	BIO_free(bio);
 	EVP_PKEY_free(k);
 }
