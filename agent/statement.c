@@ -189,11 +189,20 @@ static void parse_egress_list(const struct jcheck *c, json_t *list,
 	json_t *rule;
 	size_t i;
 
-	if (json_array_size(list) > ATTEST_MAX_ENTRIES) {
-		jcheck__err(c, path, "more than %d entries", ATTEST_MAX_ENTRIES);
+	size_t cap = 0;
+
+	/* One entry per port item, or one for a rule without ports. */
+	json_array_foreach(list, i, rule) {
+		json_t *ports = json_object_get(rule, "ports");
+
+		cap += json_array_size(ports) ? json_array_size(ports) : 1;
+	}
+	if (cap > ATTEST_MAX_ENTRIES) {
+		jcheck__err(c, path, "more than %d entries, counting each port item",
+			    ATTEST_MAX_ENTRIES);
 		return;
 	}
-	*out = calloc(ATTEST_MAX_ENTRIES, sizeof(**out));
+	*out = calloc(cap + 1, sizeof(**out));
 	if (!*out) {
 		jcheck__err(c, path, "out of memory");
 		return;
@@ -202,7 +211,7 @@ static void parse_egress_list(const struct jcheck *c, json_t *list,
 		char at[512];
 
 		jcheck__path(at, sizeof(at), "%s[%zu]", path, i);
-		parse_egress_rule(c, rule, at, *out, n, ATTEST_MAX_ENTRIES);
+		parse_egress_rule(c, rule, at, *out, n, cap);
 	}
 }
 
