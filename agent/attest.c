@@ -114,7 +114,7 @@ static void parse_signature(const struct jcheck *c, json_t *s, const char *at,
 
 	if (!json_is_object(s)) {
 		jcheck__err(c, at, "expected an object with 'sig', got %s",
-		     jcheck__kind(s));
+			    jcheck__kind(s));
 		return;
 	}
 	jcheck__only(c, s, at, signature_fields);
@@ -142,18 +142,18 @@ static int parse_envelope(const struct jcheck *c, json_t *obj, const char *path,
 		env->payload_type = json_string_value(type);
 	if (type && strcmp(env->payload_type, ATTEST_PAYLOAD_TYPE) != 0)
 		jcheck__err(c, path[0] ? "dsseEnvelope.payloadType" : "payloadType",
-		     "'%s' is not %s", env->payload_type, ATTEST_PAYLOAD_TYPE);
+			    "'%s' is not %s", env->payload_type, ATTEST_PAYLOAD_TYPE);
 	if (sigs && json_array_size(sigs) == 0)
 		jcheck__err(c, "signatures", "the envelope has no signatures");
 	if (sigs && json_array_size(sigs) > ATTEST_MAX_SIGNATURES)
 		jcheck__err(c, "signatures", "more than %d signatures",
-		     ATTEST_MAX_SIGNATURES);
+			    ATTEST_MAX_SIGNATURES);
 	else if (sigs)
 		json_array_foreach(sigs, i, s) {
 			char at[512];
 
 			jcheck__path(at, sizeof(at), "%s%ssignatures[%zu]", path,
-				 path[0] ? "." : "", i);
+				     path[0] ? "." : "", i);
 			parse_signature(c, s, at, env);
 		}
 	return c->diags->errors == errors ? 0 : -EINVAL;
@@ -174,12 +174,12 @@ static int parse_bundle(const struct jcheck *c, json_t *obj,
 	if (!media || (strcmp(media, ATTEST_SIGSTORE_V03) != 0 &&
 		       strcmp(media, SIGSTORE_V03_LEGACY) != 0)) {
 		jcheck__err(c, "mediaType", "'%s' is not a Sigstore bundle v0.3",
-		     media ? media : "(not a string)");
+			    media ? media : "(not a string)");
 		return -EINVAL;
 	}
 	if (json_object_get(obj, "messageSignature")) {
 		jcheck__err(c, "messageSignature",
-		     "a message signature carries no statement; vouch needs dsseEnvelope");
+			    "a message signature carries no statement; vouch needs dsseEnvelope");
 		return -EINVAL;
 	}
 	mat = jcheck__want(c, obj, "", "verificationMaterial", JSON_OBJECT, 1);
@@ -197,7 +197,7 @@ static int parse_bundle(const struct jcheck *c, json_t *obj,
 	pk = jcheck__want(c, mat, "verificationMaterial", "publicKey", JSON_OBJECT, 1);
 	if (pk)
 		jcheck__only(c, pk, "verificationMaterial.publicKey",
-			    public_key_fields);
+			     public_key_fields);
 	if (parse_envelope(c, dsse, "dsseEnvelope", env))
 		return -EINVAL;
 	if (env->n_sigs != 1) {
@@ -222,7 +222,7 @@ static json_t *parse_container(const struct jcheck *c, const char *buf,
 		return NULL;
 	if (!json_is_object(root))
 		jcheck__err(c, "$", "expected a DSSE envelope or a Sigstore bundle, got %s",
-		     jcheck__kind(root));
+			    jcheck__kind(root));
 	else if (json_object_get(root, "mediaType"))
 		ret = parse_bundle(c, root, env);
 	else if (json_object_get(root, "payloadType") ||
@@ -454,7 +454,7 @@ static char *read_bundle(const char *path, size_t *len, struct diags *diags)
 	int fd;
 
 	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY |
-			O_NONBLOCK);
+		  O_NONBLOCK);
 	if (fd < 0) {
 		diags__add(diags, DIAG_ERROR, path, 0, 0, "%s",
 			   errno == ELOOP ?

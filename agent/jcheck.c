@@ -61,7 +61,7 @@ void jcheck__join(char *out, size_t len, const char *path, const char *key)
 
 /* Every field of obj must be in allowed; each stranger is an error. */
 int jcheck__only(const struct jcheck *c, json_t *obj, const char *path,
-		       const char *const *allowed)
+		 const char *const *allowed)
 {
 	const char *key;
 	json_t *val;
@@ -81,7 +81,7 @@ int jcheck__only(const struct jcheck *c, json_t *obj, const char *path,
 }
 
 json_t *jcheck__want(const struct jcheck *c, json_t *obj, const char *path,
-		    const char *key, json_type type, int required)
+		     const char *key, json_type type, int required)
 {
 	static const char *const names[] = {
 		[JSON_OBJECT] = "an object", [JSON_ARRAY] = "an array",
@@ -116,8 +116,8 @@ int jcheck__text_ok(const char *s)
 }
 
 const char *jcheck__text(const struct jcheck *c, json_t *obj,
-			     const char *path, const char *key, size_t max,
-			     int required)
+			 const char *path, const char *key, size_t max,
+			 int required)
 {
 	json_t *val = jcheck__want(c, obj, path, key, JSON_STRING, required);
 	const char *s;
@@ -141,7 +141,7 @@ int jcheck__hex64_ok(const char *s)
 }
 
 json_t *jcheck__load(const char *name, const char *buf, size_t len,
-			 const char *what, struct diags *diags)
+		     const char *what, struct diags *diags)
 {
 	json_error_t e;
 	json_t *j = json_loadb(buf, len, JCHECK_FLAGS, &e);

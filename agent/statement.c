@@ -145,7 +145,7 @@ static void parse_egress_rule(const struct jcheck *c, json_t *rule,
 
 	if (!json_is_object(rule)) {
 		jcheck__err(c, path, "expected an object with 'cidr', got %s",
-		     jcheck__kind(rule));
+			    jcheck__kind(rule));
 		return;
 	}
 	jcheck__only(c, rule, path, egress_rule_fields);
@@ -175,7 +175,7 @@ static void parse_egress_rule(const struct jcheck *c, json_t *rule,
 			continue;
 		if (*n >= cap) {
 			jcheck__err(c, iat, "more than %d egress entries",
-			     ATTEST_MAX_ENTRIES);
+				    ATTEST_MAX_ENTRIES);
 			return;
 		}
 		out[(*n)++] = e;
@@ -265,7 +265,7 @@ static void parse_exec_entry(const struct jcheck *c, json_t *item,
 			return;
 	} else {
 		jcheck__err(c, at, "expected a path or {path, sha256}, got %s",
-		     jcheck__kind(item));
+			    jcheck__kind(item));
 		return;
 	}
 	why = path_problem(path);
@@ -432,7 +432,7 @@ static void parse_images(const struct jcheck *c, json_t *images,
 
 	if (n == 0 || n > ATTEST_MAX_IMAGES) {
 		jcheck__err(c, "predicate.images", "must hold 1 to %d images",
-		     ATTEST_MAX_IMAGES);
+			    ATTEST_MAX_IMAGES);
 		return;
 	}
 	al->images = calloc(n, sizeof(*al->images));
@@ -474,7 +474,7 @@ static void parse_time_field(const struct jcheck *c, json_t *pred,
 	jcheck__path(at, sizeof(at), "predicate.%s", key);
 	if (utc__parse(s, strlen(s), out))
 		jcheck__err(c, at, "expected a UTC time such as 2027-01-31T00:00:00Z, got '%s'",
-		     s);
+			    s);
 }
 
 static void parse_predicate(const struct jcheck *c, json_t *pred,
@@ -494,7 +494,7 @@ static void parse_predicate(const struct jcheck *c, json_t *pred,
 	scope = jcheck__text(c, pred, "predicate", "scope", TRUST_SCOPE_MAX, 1);
 	if (scope && !trust__scope_ok(scope))
 		jcheck__err(c, "predicate.scope", "'%s' is not a valid scope name",
-		     scope);
+			    scope);
 	else if (scope && !(al->scope = strdup(scope)))
 		jcheck__err(c, "predicate.scope", "out of memory");
 	images = jcheck__want(c, pred, "predicate", "images", JSON_OBJECT, 1);
@@ -554,13 +554,13 @@ static void match_subjects(const struct jcheck *c, json_t *set,
 	for (size_t i = 0; i < al->n_images; i++)
 		if (!json_object_get(set, al->images[i].digest))
 			jcheck__err(c, "predicate.images",
-			     "%s has an entry but is not a subject of the statement",
-			     al->images[i].digest);
+				    "%s has an entry but is not a subject of the statement",
+				    al->images[i].digest);
 	json_object_foreach(set, key, val)
 		if (!allowlist__find(al, key))
 			jcheck__err(c, "subject",
-			     "%s is a subject but has no entry in predicate.images",
-			     key);
+				    "%s is a subject but has no entry in predicate.images",
+				    key);
 }
 
 static void parse_statement_json(const struct jcheck *c, json_t *st,
@@ -580,7 +580,7 @@ static void parse_statement_json(const struct jcheck *c, json_t *st,
 	ptype = jcheck__text(c, st, "", "predicateType", 256, 1);
 	if (ptype && strcmp(ptype, ATTEST_PREDICATE_TYPE) != 0)
 		jcheck__err(c, "predicateType", "'%s' is not %s", ptype,
-		     ATTEST_PREDICATE_TYPE);
+			    ATTEST_PREDICATE_TYPE);
 	subjects = jcheck__want(c, st, "", "subject", JSON_ARRAY, 1);
 	pred = jcheck__want(c, st, "", "predicate", JSON_OBJECT, 1);
 	if (subjects)
@@ -606,7 +606,7 @@ struct allowlist *attest__parse_statement(const char *name,
 		return NULL;
 	c.name = where;
 	st = jcheck__load(where, (const char *)payload, len, "the statement",
-		       diags);
+			  diags);
 	al = calloc(1, sizeof(*al));
 	if (st && al) {
 		parse_statement_json(&c, st, al);
