@@ -79,7 +79,8 @@ static int parse_port_item(const struct jcheck *c, json_t *item,
 			   const char *at, uint16_t *lo, uint16_t *hi)
 {
 	unsigned long a, b;
-	char *end;
+	size_t d1, d2;
+	const char *s;
 
 	if (json_is_integer(item)) {
 		json_int_t p = json_integer_value(item);
@@ -91,13 +92,15 @@ static int parse_port_item(const struct jcheck *c, json_t *item,
 	}
 	if (!json_is_string(item))
 		goto bad;
-	errno = 0;
-	a = strtoul(json_string_value(item), &end, 10);
-	if (end == json_string_value(item) || *end != '-' ||
-	    !(end[1] >= '0' && end[1] <= '9'))
+	/* exactly DIGITS-DIGITS: strtoul alone would take spaces and signs */
+	s = json_string_value(item);
+	d1 = strspn(s, "0123456789");
+	d2 = d1 < 6 && s[d1] == '-' ? strspn(s + d1 + 1, "0123456789") : 0;
+	if (d1 == 0 || d2 == 0 || d2 > 5 || s[d1 + 1 + d2])
 		goto bad;
-	b = strtoul(end + 1, &end, 10);
-	if (errno || *end || a < 1 || b > 65535 || a > b)
+	a = strtoul(s, NULL, 10);
+	b = strtoul(s + d1 + 1, NULL, 10);
+	if (a < 1 || b > 65535 || a > b)
 		goto bad;
 	*lo = (uint16_t)a;
 	*hi = (uint16_t)b;
@@ -186,10 +189,8 @@ static void parse_egress_list(const struct jcheck *c, json_t *list,
 			      const char *path, struct allowlist_egress **out,
 			      size_t *n)
 {
+	size_t i, cap = 0;
 	json_t *rule;
-	size_t i;
-
-	size_t cap = 0;
 
 	/* One entry per port item, or one for a rule without ports. */
 	json_array_foreach(list, i, rule) {

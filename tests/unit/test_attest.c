@@ -702,3 +702,20 @@ Test(attest, not_json_and_not_an_envelope)
 		       "expected a DSSE envelope or a Sigstore bundle, got an array");
 	assert_refused(strdup("{\"a\": 1}"), "neither a DSSE envelope");
 }
+
+Test(attest, port_ranges_are_digits_dash_digits)
+{
+	const char *img = "\"sha256:" D1 "\": {\"service\": \"a\", \"version\": \"1\","
+		" \"deploy_id\": \"d\", \"environment\": \"e\","
+		" \"exec\": {\"allow\": [\"/bin/\"]},"
+		" \"egress\": {\"allow\": [{\"cidr\": \"10.0.0.0/8\","
+		" \"ports\": [\" 80-90\", \"+80-90\", \"90-80\", \"80-\", \"1-65536\", 65536]}]}}";
+	int n = 0;
+
+	assert_refused(signed_by(k1, PAE, statement_with(5, NULL, NULL, NULL,
+							 img, NULL)),
+		       "ports[0]: expected a port");
+	for (size_t i = 0; i < diags.n; i++)
+		n += strstr(diags.items[i].msg, "expected a port") != NULL;
+	cr_assert_eq(n, 6);
+}
