@@ -339,9 +339,13 @@ static void parse_revoked(struct trust_loader *ld, const struct ynode *root)
 
 	if (!node)
 		return;
-	if (node->type != YNODE_SEQUENCE || node->n_kids > TRUST_MAX_REVOKED) {
+	if (node->type != YNODE_SEQUENCE) {
 		err(ld, node, "expected a list of key ids, got %s",
 		    ytree__describe(node));
+		return;
+	}
+	if (node->n_kids > TRUST_MAX_REVOKED) {
+		err(ld, node, "more than %d revoked key ids", TRUST_MAX_REVOKED);
 		return;
 	}
 	ld->t->revoked = calloc(node->n_kids + 1, sizeof(char *));
