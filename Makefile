@@ -15,7 +15,7 @@ VERSION := $(shell cat VERSION)
 ARCH := $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
 VMLINUX_BTF ?= /sys/kernel/btf/vmlinux
 
-PKGS := libbpf yaml-0.1 jansson libprotobuf-c libcurl libmicrohttpd sqlite3 \
+PKGS := libbpf yaml-0.1 jansson libprotobuf-c libcurl libmicrohttpd sqlite3 libcrypto \
 	gnutls
 CFLAGS ?= -O2 -g
 WARN := -Wall -Wextra -Werror -Wno-unused-parameter -Wshadow \
@@ -105,7 +105,7 @@ $(OUTPUT)/vouch-collector: $(OUTPUT)/tools/collector/main.o \
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
 
 $(OUTPUT)/vouchctl: $(OUTPUT)/tools/vouchctl.o $(OUTPUT)/tools/vouchctl-events.o \
-		$(AGENT_OBJS)
+		$(OUTPUT)/tools/vouchctl-attest.o $(AGENT_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
 
@@ -175,7 +175,8 @@ FUZZ_SECONDS ?= 60
 FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined \
 	-fno-sanitize-recover=all -std=gnu11 -D_GNU_SOURCE -Iinclude -Iagent \
 	-Itools/collector -I$(OUTPUT)/proto
-FUZZ_TARGETS := $(OUTPUT)/fuzz/fuzz_yamltree $(OUTPUT)/fuzz/fuzz_batch
+FUZZ_TARGETS := $(OUTPUT)/fuzz/fuzz_yamltree $(OUTPUT)/fuzz/fuzz_batch \
+	$(OUTPUT)/fuzz/fuzz_attest
 
 $(OUTPUT)/fuzz/fuzz_yamltree: tests/fuzz/fuzz_yamltree.c agent/yamltree.c \
 		agent/diag.c
@@ -187,6 +188,12 @@ $(OUTPUT)/fuzz/fuzz_batch: tests/fuzz/fuzz_batch.c \
 		tools/collector/collector_time.c $(OUTPUT)/proto/vouch.pb-c.c
 	$(call msg,FUZZ,$@)
 	$(Q)mkdir -p $(@D) && $(CLANG) $(FUZZ_CFLAGS) $^ -lprotobuf-c -o $@
+
+$(OUTPUT)/fuzz/fuzz_attest: tests/fuzz/fuzz_attest.c agent/attest.c \
+		agent/statement.c agent/jcheck.c agent/dsse.c agent/trust.c \
+		agent/utc.c agent/allowlist.c agent/yamltree.c agent/diag.c
+	$(call msg,FUZZ,$@)
+	$(Q)mkdir -p $(@D) && $(CLANG) $(FUZZ_CFLAGS) $^ -ljansson -lcrypto -lyaml -o $@
 
 fuzz: deps $(FUZZ_TARGETS)
 	$(Q)for t in $(FUZZ_TARGETS); do \

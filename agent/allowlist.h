@@ -67,6 +67,9 @@ struct allowlist {
 	char *scope;
 	char **key_ids;			/* keys whose signatures counted */
 	size_t n_key_ids;
+	/* hex sha256 of the signed statement: the same serial must always
+	 * come with the same content (agent/attest.c) */
+	char payload_sha256[65];
 	struct allowlist_image *images;
 	size_t n_images;
 };

@@ -21,6 +21,8 @@ static const struct command {
 } commands[] = {
 	{ "lint", cmd_lint, "check rule files and report every error" },
 	{ "events", vouchctl__events, "read events from vouch-collector" },
+	{ "attest", vouchctl__attest, "sign an allow-list described in YAML" },
+	{ "verify", vouchctl__verify, "check an allow-list bundle against a trust config" },
 };
 
 #define N_COMMANDS	(sizeof(commands) / sizeof(commands[0]))

@@ -5,5 +5,8 @@
 
 /* vouchctl events: argv[0] is "events"; returns the exit status. */
 int vouchctl__events(int argc, char **argv);
+/* vouchctl attest and vouchctl verify (tools/vouchctl-attest.c). */
+int vouchctl__attest(int argc, char **argv);
+int vouchctl__verify(int argc, char **argv);
 
 #endif /* VOUCH_VOUCHCTL_H */
