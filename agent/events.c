@@ -227,6 +227,20 @@ static int spool_event(struct events *e, const struct event *ev)
 	return err;
 }
 
+/* A decision made under an attested list names its serial and key. */
+static void name_bundle(struct events *e, struct event *ev)
+{
+	const struct policy *pol;
+
+	if (!ev->policy_gen || ev->bundle_serial)
+		return;
+	pol = kernel__policy(e->kernel, ev->policy_gen);
+	if (!pol || !pol->bundle)
+		return;
+	ev->bundle_serial = pol->bundle->serial;
+	ev->key_id = pol->bundle->n_key_ids ? pol->bundle->key_ids[0] : NULL;
+}
+
 static int ship(struct events *e, struct event *ev)
 {
 	int err;
@@ -234,6 +248,7 @@ static int ship(struct events *e, struct event *ev)
 	ev->agent_id = e->id.agent_id;
 	ev->node = e->id.node;
 	ev->seq = ++e->seq;
+	name_bundle(e, ev);
 	/* spool first: a local line is never ahead of what will be sent */
 	if (e->spool)
 		spool_event(e, ev);

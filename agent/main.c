@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "cgroup.h"
+#include "attest.h"
 #include "config.h"
 #include "containers.h"
 #include "events.h"
@@ -45,6 +46,7 @@ struct agent {
 	int signal_fd;
 	int timer_fd;
 	int hold_timer_fd;		/* containers waiting for a verdict */
+	uint64_t expiry_reported;	/* serial whose expiry was reported */
 	int stop;
 };
 
@@ -115,10 +117,40 @@ static int load_config(struct agent *a)
 	return 0;
 }
 
+/*
+ * The attested allow-list the rules name, verified against the trust
+ * config and the last serial accepted; NULL with the first reason in why.
+ */
+static struct allowlist *load_bundle(const struct rules_attestation *att,
+				     char *why, size_t len)
+{
+	struct attest_state st = { 0 };
+	struct allowlist *al = NULL;
+	struct diags d = { 0 };
+	struct trust *t;
+
+	t = trust__load(att->trust, &d);
+	if (t && !attest__load_state(att->state_dir, t->scope, &st, &d))
+		al = attest__verify_file(t, att->bundle, &st, time(NULL), &d);
+	if (!al) {
+		diags__first_error(&d, why, len);
+		log_error("attest: bundle '%s' refused: %zu error(s), first: %s",
+			  att->bundle, d.errors, why);
+	} else {
+		log_info("attest: bundle '%s' verified: serial %llu, scope %s, %zu images, key %s",
+			 att->bundle, (unsigned long long)al->serial, al->scope,
+			 al->n_images, al->n_key_ids ? al->key_ids[0] : "?");
+	}
+	diags__free(&d);
+	trust__free(t);
+	return al;
+}
+
 /* Reads and compiles the rules; NULL (with the reason logged) when any
  * part is wrong, so that nothing half-loaded reaches the kernel. */
 static struct policy *build_policy(struct agent *a, char *why, size_t len)
 {
+	struct allowlist *bundle = NULL;
 	struct cgroup_index *idx;
 	struct vouch_rules *rules;
 	struct policy *p;
@@ -137,8 +169,15 @@ static struct policy *build_policy(struct agent *a, char *why, size_t len)
 		return NULL;
 	}
 	diags__free(&d);
+	if (rules->attestation.declared) {
+		bundle = load_bundle(&rules->attestation, why, len);
+		if (!bundle) {
+			rules__free(rules);
+			return NULL;
+		}
+	}
 	idx = cgroup__scan(a->cgroup_mount);
-	p = policy__compile(rules, NULL, idx, a->next_gen);
+	p = policy__compile(rules, bundle, idx, a->next_gen);
 	cgroup__free(idx);
 	if (p && a->containers && containers__carry_over(a->containers, p)) {
 		policy__free(p);
@@ -167,11 +206,24 @@ static int install_policy(struct agent *a)
 		policy__free(p);
 		goto refused;
 	}
+	/* the serial is kept only once the list it names is in force */
+	if (p->bundle && attest__commit_state(p->rules->attestation.state_dir,
+					      p->bundle))
+		log_error("attest: failed to record serial %llu in '%s'",
+			  (unsigned long long)p->bundle->serial,
+			  p->rules->attestation.state_dir);
 	log_info("policy: generation %u in force: %zu scopes, %zu allow, %zu deny, %zu exception entries",
 		 p->gen, p->n_scopes, p->n_paths[POLICY_ALLOW],
 		 p->n_paths[POLICY_DENY], p->n_paths[POLICY_EXCEPTION]);
-	snprintf(msg, sizeof(msg), "policy generation %u loaded from %s",
-		 p->gen, a->cfg->rules_path);
+	if (p->bundle)
+		snprintf(msg, sizeof(msg),
+			 "policy generation %u loaded from %s, attested allow-list serial %llu (%zu images)",
+			 p->gen, a->cfg->rules_path,
+			 (unsigned long long)p->bundle->serial,
+			 p->bundle->n_images);
+	else
+		snprintf(msg, sizeof(msg), "policy generation %u loaded from %s",
+			 p->gen, a->cfg->rules_path);
 	a->next_gen++;
 	if (a->events)
 		events__emit_note(a->events, "policy", msg, p->gen);
@@ -335,6 +387,25 @@ static void on_signal(struct agent *a)
 	}
 }
 
+/* Once per bundle: it has expired, and what vouch does about it. */
+static void report_expiry(struct agent *a)
+{
+	const struct policy *p = kernel__active(a->kernel);
+	char msg[256];
+
+	if (!policy__bundle_expired(p, time(NULL)) ||
+	    a->expiry_reported == p->bundle->serial)
+		return;
+	a->expiry_reported = p->bundle->serial;
+	snprintf(msg, sizeof(msg),
+		 "attested allow-list serial %llu expired; it stays in force for running workloads, new containers are %s",
+		 (unsigned long long)p->bundle->serial,
+		 p->rules->attestation.expired_deny ? "denied" :
+		 "judged by it still");
+	log_warn("attest: %s", msg);
+	events__emit_note(a->events, "policy", msg, p->gen);
+}
+
 static void on_timer(struct agent *a)
 {
 	uint64_t ticks;
@@ -342,6 +413,7 @@ static void on_timer(struct agent *a)
 	while (read(a->timer_fd, &ticks, sizeof(ticks)) == sizeof(ticks))
 		;
 	events__report_losses(a->events);
+	report_expiry(a);
 }
 
 static void on_hold_timer(struct agent *a)

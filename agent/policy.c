@@ -606,7 +606,13 @@ void policy__judge_container(const struct policy *p,
 			 m->source ? m->source : "no provider answered");
 	} else if (!img) {
 		snprintf(v->reason, sizeof(v->reason),
-			 "image %s is not on the allow-list", m->image_digest);
+			 "image %s is not on the allow-list%s", m->image_digest,
+			 p->bundle ? " (attested)" : "");
+	} else if (policy__bundle_expired(p, time(NULL)) &&
+		   p->rules->attestation.expired_deny) {
+		snprintf(v->reason, sizeof(v->reason),
+			 "the attested allow-list (serial %llu) has expired: new containers are denied",
+			 (unsigned long long)p->bundle->serial);
 	} else if (field) {
 		snprintf(v->reason, sizeof(v->reason),
 			 "image %.80s: %s '%.80s' disagrees with the attested '%.80s'",
@@ -620,6 +626,11 @@ void policy__judge_container(const struct policy *p,
 			 img->service ? img->service : "?",
 			 img->version ? img->version : "?");
 	}
+}
+
+int policy__bundle_expired(const struct policy *p, int64_t now)
+{
+	return p && p->bundle && p->bundle->expires && now >= p->bundle->expires;
 }
 
 static int path_matches(const char *entry, const char *path)

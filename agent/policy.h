@@ -106,6 +106,9 @@ struct policy *policy__compile(struct vouch_rules *rules,
 			       const struct cgroup_index *idx, uint32_t gen);
 void policy__free(struct policy *p);
 
+/* Whether the attested bundle in p has expired at now (unix seconds). */
+int policy__bundle_expired(const struct policy *p, int64_t now);
+
 /* The kernel's device encoding of a stat() st_dev. */
 uint32_t policy__kernel_dev(uint64_t st_dev);
 /* Boot-time nanoseconds of a unix time, for exception expiry in BPF. */

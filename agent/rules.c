@@ -30,7 +30,7 @@ static const char *const default_loaders[] = {
 
 static const char *const top_keys[] = {
 	"version", "mode", "loaders", "deny", "scopes", "exceptions",
-	"containers", "images", NULL
+	"containers", "images", "attestation", NULL
 };
 static const char *const deny_keys[] = { "exec", NULL };
 static const char *const scope_keys[] = {
@@ -941,6 +941,7 @@ static void parse_top(struct loader *ld, const struct ynode *root)
 	parse_scopes(ld, ytree__get(root, "scopes"));
 	parse_exceptions(ld, ytree__get(root, "exceptions"));
 	rules_parse_images(ld, ytree__get(root, "images"));
+	rules_parse_attestation(ld, ytree__get(root, "attestation"));
 }
 
 void rules__free(struct vouch_rules *rules)

@@ -78,6 +78,15 @@ struct rules_containers {
 	int check_scripts;
 };
 
+/* Where the attested allow-list comes from (docs/ATTESTATION.md). */
+struct rules_attestation {
+	int declared;
+	char *trust;			/* trust config file */
+	char *bundle;			/* DSSE envelope or Sigstore bundle */
+	char *state_dir;		/* last accepted serial, per scope */
+	int expired_deny;		/* after expiry, new containers: deny */
+};
+
 struct vouch_rules {
 	char *source;			/* the file it came from */
 	int mode;			/* default for scopes without one */
@@ -90,6 +99,7 @@ struct vouch_rules {
 	struct rules_containers containers;
 	/* images: the allow-list used while no attested bundle is loaded */
 	struct allowlist *images;
+	struct rules_attestation attestation;
 };
 
 /*

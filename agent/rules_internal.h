@@ -64,6 +64,7 @@ int rules_parse_utc(const char *s, size_t len, int64_t *out);
  * workload keys of a scope's match. */
 void rules_parse_containers(struct loader *ld, const struct ynode *node);
 void rules_parse_images(struct loader *ld, const struct ynode *node);
+void rules_parse_attestation(struct loader *ld, const struct ynode *node);
 void rules_parse_workload_match(struct loader *ld, const struct ynode *match,
 				struct rules_scope *scope);
 void rules_free_workloads(struct vouch_rules *rules);

@@ -27,6 +27,9 @@ static const char *const image_keys[] = {
 	"namespace", "exec", NULL
 };
 static const char *const image_exec_keys[] = { "allow", "deny", NULL };
+static const char *const attestation_keys[] = {
+	"trust", "bundle", "state_dir", "on_expiry", NULL
+};
 
 /* Where runtimes put containers when the file names no roots. */
 static const char *const default_roots[] = {
@@ -364,8 +367,62 @@ void rules_free_workload_match(struct rules_workload_match *m)
 	memset(m, 0, sizeof(*m));
 }
 
+static void parse_file_key(struct loader *ld, const struct ynode *map,
+			   const char *key, int dir_ok, char **out)
+{
+	const struct ynode *node = ytree__get(map, key);
+
+	if (!node) {
+		rules_err(ld, map, "missing required key '%s' in attestation", key);
+		return;
+	}
+	if (rules_check_path(ld, node, dir_ok))
+		return;
+	*out = strdup(node->value);
+	if (!*out)
+		rules_err(ld, node, "out of memory");
+}
+
+void rules_parse_attestation(struct loader *ld, const struct ynode *node)
+{
+	struct rules_attestation *a = &ld->rules->attestation;
+	const struct ynode *expiry;
+
+	a->expired_deny = 1;
+	if (!node)
+		return;
+	if (node->type != YNODE_MAPPING) {
+		rules_err(ld, node, "expected a mapping for 'attestation', got %s",
+			  ytree__describe(node));
+		return;
+	}
+	a->declared = 1;
+	ytree__check_keys(ld->doc, node, attestation_keys, "attestation",
+			  ld->diags);
+	parse_file_key(ld, node, "trust", 0, &a->trust);
+	parse_file_key(ld, node, "bundle", 0, &a->bundle);
+	parse_file_key(ld, node, "state_dir", 1, &a->state_dir);
+	expiry = ytree__get(node, "on_expiry");
+	if (expiry && !rules_expect_scalar(ld, expiry, "deny or keep")) {
+		if (!strcmp(expiry->value, "keep"))
+			a->expired_deny = 0;
+		else if (strcmp(expiry->value, "deny"))
+			rules_err(ld, expiry,
+				  "unknown on_expiry '%s'; expected deny or keep",
+				  expiry->value);
+	}
+	if (ld->rules->images)
+		rules_err(ld, node,
+			  "'attestation' and 'images' exclude each other: the verified bundle is the image allow-list");
+	if (!ld->rules->containers.declared)
+		rules_err(ld, node, "'attestation' needs a 'containers' section");
+}
+
 void rules_free_workloads(struct vouch_rules *rules)
 {
+	free(rules->attestation.trust);
+	free(rules->attestation.bundle);
+	free(rules->attestation.state_dir);
 	rules_list_free(&rules->containers.roots);
 	rules_list_free(&rules->containers.runtimes);
 	allowlist__free(rules->images);
