@@ -292,6 +292,19 @@ static const char *mode_name(unsigned int mode)
 	return mode < 3 ? names[mode] : "unknown";
 }
 
+/* How long the kernel has held the exec, for the record. */
+static double held_ms(const struct container *ct)
+{
+	struct timespec ts;
+	int64_t now;
+
+	if (!ct->held)
+		return 0;
+	clock_gettime(CLOCK_BOOTTIME, &ts);
+	now = (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+	return (double)(now - (int64_t)ct->held->boot_ns) / 1e6;
+}
+
 static void report(struct containers *c, const struct container *ct,
 		   const char *verdict, const char *action, unsigned int mode,
 		   const char *rule, const char *reason)
@@ -301,7 +314,13 @@ static void report(struct containers *c, const struct container *ct,
 		.mode = mode_name(mode), .rule = rule, .reason = reason,
 		.cgroup_id = ct->cgroup_id,
 	};
+	char text[640];
 
+	if (ct->held && ct->held->action == VOUCH_ACTION_HELD) {
+		snprintf(text, sizeof(text), "%s (first exec held %.3f ms)",
+			 reason, held_ms(ct));
+		v.reason = text;
+	}
 	events__emit_verdict(c->events, ct->held, &v);
 }
 
