@@ -26,7 +26,11 @@
 #define MACHINE_ID_PATH		"/etc/machine-id"
 
 static const char *const top_keys[] = {
-	"rules", "node_name", "agent_id", "log", "events", "collector", NULL
+	"rules", "node_name", "agent_id", "log", "events", "collector",
+	"metadata", NULL
+};
+static const char *const metadata_keys[] = {
+	"deploy_dir", "oci_locations", NULL
 };
 static const char *const collector_keys[] = {
 	"url", "ca_file", "client_cert", "client_key", "spool_dir",
@@ -327,6 +331,56 @@ static void parse_collector(struct cfg_loader *ld, const struct ynode *node)
 		ld->cfg->spool_max_bytes = (uint64_t)mb << 20;
 }
 
+static void parse_oci_locations(struct cfg_loader *ld, const struct ynode *node)
+{
+	size_t n;
+
+	if (node->type != YNODE_SEQUENCE || node->n_kids == 0 ||
+	    node->n_kids > CONFIG_OCI_LOCATIONS_MAX) {
+		err(ld, node, "'oci_locations' takes a list of 1 to %d paths",
+		    CONFIG_OCI_LOCATIONS_MAX);
+		return;
+	}
+	n = node->n_kids;
+	ld->cfg->oci_locations = calloc(n + 1, sizeof(char *));
+	if (!ld->cfg->oci_locations) {
+		err(ld, node, "out of memory");
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const struct ynode *kid = node->kids[i];
+		const char *v = get_string(ld, kid, "oci_locations");
+
+		if (!v)
+			continue;
+		if (v[0] != '/' || !strstr(v, "{id}") || strlen(v) > 1024) {
+			err(ld, kid,
+			    "an OCI location is an absolute path with {id} for the container ID, got '%s'",
+			    v);
+			continue;
+		}
+		ld->cfg->oci_locations[i] = strdup(v);
+	}
+}
+
+static void parse_metadata(struct cfg_loader *ld, const struct ynode *node)
+{
+	const struct ynode *v;
+
+	if (node->type != YNODE_MAPPING) {
+		err(ld, node, "expected a mapping for 'metadata', got %s",
+		    ytree__describe(node));
+		return;
+	}
+	ytree__check_keys(ld->doc, node, metadata_keys, "metadata", ld->diags);
+	v = ytree__get(node, "deploy_dir");
+	if (v)
+		set_path(ld, v, "deploy_dir", &ld->cfg->deploy_dir);
+	v = ytree__get(node, "oci_locations");
+	if (v)
+		parse_oci_locations(ld, v);
+}
+
 static void parse_top(struct cfg_loader *ld, const struct ynode *root)
 {
 	const struct ynode *node;
@@ -362,6 +416,9 @@ static void parse_top(struct cfg_loader *ld, const struct ynode *root)
 	node = ytree__get(root, "collector");
 	if (node)
 		parse_collector(ld, node);
+	node = ytree__get(root, "metadata");
+	if (node)
+		parse_metadata(ld, node);
 }
 
 static char *default_node_name(void)
@@ -470,5 +527,9 @@ void config__free(struct vouchd_config *cfg)
 	free(cfg->collector_cert);
 	free(cfg->collector_key);
 	free(cfg->spool_dir);
+	free(cfg->deploy_dir);
+	for (size_t i = 0; cfg->oci_locations && cfg->oci_locations[i]; i++)
+		free(cfg->oci_locations[i]);
+	free(cfg->oci_locations);
 	free(cfg);
 }

@@ -23,7 +23,13 @@ struct vouchd_config {
 	char *collector_key;
 	char *spool_dir;	/* default /var/lib/vouch/spool */
 	uint64_t spool_max_bytes;	/* default 256 MiB */
+	/* where workload metadata comes from */
+	char *deploy_dir;	/* per systemd unit; default /etc/vouch/deploy */
+	char **oci_locations;	/* NULL-terminated; NULL: the built-in list */
 };
+
+#define CONFIG_OCI_LOCATIONS_MAX	16
+#define CONFIG_DEPLOY_DIR_DEFAULT	"/etc/vouch/deploy"
 
 /* Relative paths in the file are taken relative to the file's directory. */
 struct vouchd_config *config__load(const char *path, struct diags *diags);

@@ -11,6 +11,7 @@
 
 #include "cgroup.h"
 #include "containers.h"
+#include "units.h"
 #include "encode.h"
 #include "events.h"
 #include "log.h"
@@ -37,6 +38,7 @@ struct events {
 	uint64_t reported_spool_drops;
 	uint64_t reported_rejected;
 	struct containers *containers;	/* NULL: no container support */
+	struct units *units;		/* NULL: units are not named */
 };
 
 static const char *const kind_names[VOUCH_EVENT_KIND_MAX] = {
@@ -334,7 +336,9 @@ static void fill_workload(struct events *e, struct event_workload *w,
 	w->kind = scope_id == VOUCH_SCOPE_HOST ? "host" : "cgroup";
 	w->cgroup_id = cgroup_id;
 	w->cgroup_path = cgroup_path(e, cgroup_id);
-	containers__fill_workload(e->containers, cgroup_id, w->cgroup_path, w);
+	if (!containers__fill_workload(e->containers, cgroup_id,
+				       w->cgroup_path, w))
+		units__fill_workload(e->units, w->cgroup_path, w);
 }
 
 static int handle_exec(struct events *e, const struct vouch_exec_event *r)
@@ -403,6 +407,11 @@ int events__emit_verdict(struct events *e, const struct vouch_exec_event *r,
 void events__set_containers(struct events *e, struct containers *c)
 {
 	e->containers = c;
+}
+
+void events__set_units(struct events *e, struct units *u)
+{
+	e->units = u;
 }
 
 /*

@@ -59,6 +59,9 @@ int events__emit_verdict(struct events *e, const struct vouch_exec_event *r,
 struct containers;
 /* Container records go to c, and events name the container. */
 void events__set_containers(struct events *e, struct containers *c);
+struct units;
+/* Processes of systemd units are named by their unit, with its metadata. */
+void events__set_units(struct events *e, struct units *u);
 
 /* Events shipped so far, and events the kernel reported lost. */
 uint64_t events__shipped(const struct events *e);

@@ -30,6 +30,7 @@
 #include "shipper.h"
 #include "sink.h"
 #include "spool.h"
+#include "units.h"
 
 struct agent {
 	const char *config_path;
@@ -39,6 +40,7 @@ struct agent {
 	struct sink *sink;
 	struct events *events;
 	struct containers *containers;
+	struct units *units;
 	struct spool *spool;
 	struct shipper *shipper;
 	uint32_t next_gen;
@@ -301,7 +303,10 @@ static int open_events(struct agent *a)
 		.node = a->cfg->node_name,
 		.cgroup_mount = a->cgroup_mount,
 	};
-	struct containers_config ccfg = { .cgroup_mount = a->cgroup_mount };
+	struct containers_config ccfg = {
+		.cgroup_mount = a->cgroup_mount,
+		.oci_locations = (const char *const *)a->cfg->oci_locations,
+	};
 
 	a->sink = sink__open(a->cfg->events_output);
 	if (!a->sink) {
@@ -319,6 +324,11 @@ static int open_events(struct agent *a)
 	if (!a->containers)
 		return -ENOMEM;
 	events__set_containers(a->events, a->containers);
+	a->units = units__new(a->cfg->deploy_dir ? a->cfg->deploy_dir :
+			      CONFIG_DEPLOY_DIR_DEFAULT);
+	if (!a->units)
+		return -ENOMEM;
+	events__set_units(a->events, a->units);
 	return a->cfg->collector_url ? open_delivery(a) : 0;
 }
 
@@ -464,6 +474,7 @@ static void close_all(struct agent *a)
 	if (a->hold_timer_fd >= 0)
 		close(a->hold_timer_fd);
 	containers__free(a->containers);
+	units__free(a->units);
 	if (a->signal_fd >= 0)
 		close(a->signal_fd);
 	events__free(a->events);
