@@ -80,7 +80,8 @@ $(OUTPUT)/%.skel.h: $(OUTPUT)/bpf/%.bpf.o
 	$(Q)$(BPFTOOL) gen skeleton $< name $*_bpf > $@.tmp && mv $@.tmp $@
 
 # Generated headers come first; -MMD records the rest.
-GENERATED := $(OUTPUT)/vouch.skel.h $(OUTPUT)/floor.skel.h \
+GENERATED := $(OUTPUT)/vouch.skel.h $(OUTPUT)/egress.skel.h \
+	$(OUTPUT)/floor.skel.h \
 	$(OUTPUT)/proto/vouch.pb-c.h
 
 $(OUTPUT)/agent/%.o: agent/%.c | $(OUTPUT)/agent $(GENERATED)

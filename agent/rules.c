@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "vouch_abi.h"
+#include "egress.h"
 #include "rules.h"
 #include "yamltree.h"
 
@@ -30,15 +31,15 @@ static const char *const default_loaders[] = {
 static const char *const top_keys[] = {
 	"version", "mode", "loaders", "deny", "scopes", "exceptions", NULL
 };
-static const char *const deny_keys[] = { "exec", NULL };
+static const char *const deny_keys[] = { "exec", "egress", NULL };
 static const char *const scope_keys[] = {
 	"name", "match", "mode", "exec", "deny_direct_loader",
-	"deny_anonymous", "check_scripts", NULL
+	"deny_anonymous", "check_scripts", "egress", NULL
 };
 static const char *const match_keys[] = { "host", "cgroup", NULL };
 static const char *const exec_keys[] = { "allow", "deny", NULL };
 static const char *const exception_keys[] = {
-	"scope", "exec", "reason", "owner", "expires", NULL
+	"scope", "exec", "egress", "reason", "owner", "expires", NULL
 };
 
 /* A small open-addressing set of strings borrowed from the YAML tree. */
@@ -422,6 +423,43 @@ static void parse_loaders(struct loader *ld, const struct ynode *node)
 	}
 }
 
+static const char *const egress_keys[] = { "allow", "deny", NULL };
+
+static void egress_free(struct rules_egress *eg)
+{
+	free(eg->allow);
+	free(eg->deny);
+	memset(eg, 0, sizeof(*eg));
+}
+
+/* egress: {allow: [...], deny: [...]}; the node-wide one takes deny only. */
+static void parse_egress(struct loader *ld, const struct ynode *node,
+			 struct rules_egress *eg, int node_wide)
+{
+	static const char *const deny_only[] = { "deny", NULL };
+	const struct ynode *allow, *deny;
+
+	if (!node)
+		return;
+	if (node->type != YNODE_MAPPING) {
+		err(ld, node, "expected a mapping with 'allow' and/or 'deny', got %s",
+		    ytree__describe(node));
+		return;
+	}
+	ytree__check_keys(ld->doc, node, node_wide ? deny_only : egress_keys,
+			  "egress", ld->diags);
+	allow = ytree__get(node, "allow");
+	deny = ytree__get(node, "deny");
+	if (allow && !node_wide) {
+		eg->has_allowlist = 1;
+		egress__parse_yaml_list(ld->doc, ld->diags, allow, &eg->allow,
+					&eg->n_allow);
+	}
+	if (deny)
+		egress__parse_yaml_list(ld->doc, ld->diags, deny, &eg->deny,
+					&eg->n_deny);
+}
+
 static void parse_node_deny(struct loader *ld, const struct ynode *node)
 {
 	const struct ynode *exec;
@@ -437,6 +475,7 @@ static void parse_node_deny(struct loader *ld, const struct ynode *node)
 	exec = ytree__get(node, "exec");
 	if (exec)
 		parse_path_list(ld, exec, 1, &ld->rules->deny);
+	parse_egress(ld, ytree__get(node, "egress"), &ld->rules->deny_egress, 1);
 }
 
 static int scope_name_ok(const char *name, size_t len)
@@ -659,6 +698,7 @@ static void scope_free_fields(struct rules_scope *scope)
 	list_free(&scope->cgroups);
 	list_free(&scope->allow);
 	list_free(&scope->deny);
+	egress_free(&scope->egress);
 	memset(scope, 0, sizeof(*scope));
 }
 
@@ -671,6 +711,7 @@ static void parse_scope(struct loader *ld, const struct ynode *map,
 	parse_mode(ld, ytree__get(map, "mode"), &scope->mode);
 	parse_exec(ld, ytree__get(map, "exec"), scope);
 	parse_scope_flags(ld, map, scope);
+	parse_egress(ld, ytree__get(map, "egress"), &scope->egress, 0);
 	/* "host" always names the host scope, so no other scope may take it. */
 	if (!scope->host && scope->name && !strcmp(scope->name, RULES_HOST_NAME))
 		err(ld, ytree__get(map, "name"),
@@ -884,9 +925,19 @@ static void parse_exception_path(struct loader *ld, const struct ynode *map,
 				 struct rules_exception *ex)
 {
 	const struct ynode *node = ytree__get(map, "exec");
+	const struct ynode *egress = ytree__get(map, "egress");
 
+	if (node && egress) {
+		err(ld, egress, "an exception covers 'exec' or 'egress', not both");
+		return;
+	}
+	if (egress) {
+		egress__parse_yaml_entry(ld->doc, ld->diags, egress, &ex->egress,
+					 &ex->n_egress);
+		return;
+	}
 	if (!node) {
-		err(ld, map, "missing required key 'exec' in an exception");
+		err(ld, map, "missing required key 'exec' or 'egress' in an exception");
 		return;
 	}
 	count_path(ld, node);
@@ -969,11 +1020,13 @@ void rules__free(struct vouch_rules *rules)
 	for (size_t i = 0; i < rules->n_exceptions; i++) {
 		free(rules->exceptions[i].scope);
 		free(rules->exceptions[i].path);
+		free(rules->exceptions[i].egress);
 		free(rules->exceptions[i].reason);
 		free(rules->exceptions[i].owner);
 	}
 	free(rules->exceptions);
 	list_free(&rules->deny);
+	egress_free(&rules->deny_egress);
 	list_free(&rules->loaders);
 	free(rules->source);
 	free(rules);

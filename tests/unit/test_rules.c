@@ -439,7 +439,7 @@ Test(rules, exception_needs_every_field)
 	cr_assert_null(load_text("version: 1\nexceptions:\n  - scope: host\n"
 				 "  - 42\n"));
 	ASSERT_ERRORS(
-		{ 3, 5, "missing required key 'exec' in an exception" },
+		{ 3, 5, "missing required key 'exec' or 'egress' in an exception" },
 		{ 3, 5, "missing required key 'reason' in an exception" },
 		{ 3, 5, "missing required key 'owner' in an exception" },
 		{ 3, 5, "missing required key 'expires' in an exception" },
