@@ -48,7 +48,8 @@ UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(UNIT_SRCS))
 
 BINS := $(OUTPUT)/vouchd $(OUTPUT)/vouchctl $(OUTPUT)/vouch-trigger \
-	$(OUTPUT)/vouch-floor $(OUTPUT)/vouch-collector $(OUTPUT)/vouch-batch
+	$(OUTPUT)/vouch-floor $(OUTPUT)/vouch-collector $(OUTPUT)/vouch-batch \
+	$(OUTPUT)/vouch-connect
 
 .PHONY: all clean deps test unit e2e run bench fuzz install uninstall
 all: $(BINS)
@@ -114,6 +115,10 @@ $(OUTPUT)/vouch-trigger: $(OUTPUT)/tools/vouch-trigger.o
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ -o $@
 
+$(OUTPUT)/vouch-connect: $(OUTPUT)/tools/vouch-connect.o
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $^ -luring -lpthread -o $@
+
 $(OUTPUT)/vouch-batch: $(OUTPUT)/tools/vouch-batch.o $(OUTPUT)/proto/vouch.pb-c.o
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
@@ -139,7 +144,7 @@ DEB_PKGS := make gcc clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev \
 	util-linux coreutils protobuf-c-compiler libprotobuf-c-dev \
 	libcurl4-openssl-dev libmicrohttpd-dev libsqlite3-dev sqlite3 openssl \
 	libgnutls28-dev curl runc bpftrace iproute2 libssl-dev libsystemd-dev \
-	dpkg-dev systemd qemu-system-x86 busybox-static cpio kmod
+	dpkg-dev systemd qemu-system-x86 busybox-static cpio kmod liburing-dev
 deps:
 	$(Q)missing=$$(for p in $(DEB_PKGS); do \
 		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | \

@@ -194,6 +194,12 @@ static int open_kernel(struct agent *a)
 	a->kernel = kernel__open(a->cfg->ring_buffer_bytes);
 	if (!a->kernel)
 		return -errno;
+	err = kernel__sample_connects(a->kernel, a->cfg->sample_allowed_connects);
+	if (err) {
+		log_error("kernel: failed to set connect sampling: %s",
+			  strerror(-err));
+		return err;
+	}
 	err = procscan__survey("/proc", a->cgroup_mount, &survey);
 	if (err < 0)
 		log_warn("procscan: failed to read /proc: %s", strerror(-err));

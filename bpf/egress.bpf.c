@@ -236,7 +236,7 @@ static __always_inline int sample_allowed(void)
 static __always_inline int decide(struct bpf_sock_addr *ctx, struct dest *d)
 {
 	struct vouch_scope_key sk = { .gen = d->key.gen };
-	struct verdict v = {};
+	struct verdict v = { .rule_id = VOUCH_RULE_NONE };
 	struct vouch_scope *sc;
 	__u8 action = VOUCH_ACTION_REPORTED;
 

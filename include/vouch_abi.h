@@ -301,6 +301,9 @@ struct vouch_egress_rule {
 	struct vouch_egress_range r[VOUCH_EGRESS_RANGES];
 };
 
+/* rule_id of a record whose decision no entry made (a lookup miss). */
+#define VOUCH_RULE_NONE		0xffffffffU
+
 /* HASH egress_expiry: exception rule -> expiry (boot ns, 0: never). */
 struct vouch_rule_key {
 	__u32 gen;
