@@ -432,11 +432,10 @@ static void egress_free(struct rules_egress *eg)
 	memset(eg, 0, sizeof(*eg));
 }
 
-/* egress: {allow: [...], deny: [...]}; the node-wide one takes deny only. */
+/* A scope's egress: {allow: [...], deny: [...]}. */
 static void parse_egress(struct loader *ld, const struct ynode *node,
-			 struct rules_egress *eg, int node_wide)
+			 struct rules_egress *eg)
 {
-	static const char *const deny_only[] = { "deny", NULL };
 	const struct ynode *allow, *deny;
 
 	if (!node)
@@ -446,11 +445,10 @@ static void parse_egress(struct loader *ld, const struct ynode *node,
 		    ytree__describe(node));
 		return;
 	}
-	ytree__check_keys(ld->doc, node, node_wide ? deny_only : egress_keys,
-			  "egress", ld->diags);
+	ytree__check_keys(ld->doc, node, egress_keys, "egress", ld->diags);
 	allow = ytree__get(node, "allow");
 	deny = ytree__get(node, "deny");
-	if (allow && !node_wide) {
+	if (allow) {
 		eg->has_allowlist = 1;
 		egress__parse_yaml_list(ld->doc, ld->diags, allow, &eg->allow,
 					&eg->n_allow);
@@ -467,7 +465,7 @@ static void parse_node_deny(struct loader *ld, const struct ynode *node)
 	if (!node)
 		return;
 	if (node->type != YNODE_MAPPING) {
-		err(ld, node, "expected a mapping with 'exec', got %s",
+		err(ld, node, "expected a mapping with 'exec' or 'egress', got %s",
 		    ytree__describe(node));
 		return;
 	}
@@ -475,7 +473,11 @@ static void parse_node_deny(struct loader *ld, const struct ynode *node)
 	exec = ytree__get(node, "exec");
 	if (exec)
 		parse_path_list(ld, exec, 1, &ld->rules->deny);
-	parse_egress(ld, ytree__get(node, "egress"), &ld->rules->deny_egress, 1);
+	exec = ytree__get(node, "egress");
+	if (exec)
+		egress__parse_yaml_list(ld->doc, ld->diags, exec,
+					&ld->rules->deny_egress.deny,
+					&ld->rules->deny_egress.n_deny);
 }
 
 static int scope_name_ok(const char *name, size_t len)
@@ -711,7 +713,7 @@ static void parse_scope(struct loader *ld, const struct ynode *map,
 	parse_mode(ld, ytree__get(map, "mode"), &scope->mode);
 	parse_exec(ld, ytree__get(map, "exec"), scope);
 	parse_scope_flags(ld, map, scope);
-	parse_egress(ld, ytree__get(map, "egress"), &scope->egress, 0);
+	parse_egress(ld, ytree__get(map, "egress"), &scope->egress);
 	/* "host" always names the host scope, so no other scope may take it. */
 	if (!scope->host && scope->name && !strcmp(scope->name, RULES_HOST_NAME))
 		err(ld, ytree__get(map, "name"),
