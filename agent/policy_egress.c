@@ -272,8 +272,8 @@ static void log_too_many(const struct policy *p, const struct prefix *pre)
 {
 	const struct policy_egress *pe = &p->egress[pre->entry];
 
-	log_error("policy: more than %d port ranges apply to %s in scope '%s'; merge some entries",
-		  VOUCH_EGRESS_RANGES, pe->text,
+	log_error("policy: more than %d port ranges apply to %.*s in scope '%s'; merge some entries",
+		  VOUCH_EGRESS_RANGES, (int)strcspn(pe->text, " "), pe->text,
 		  policy__scope_name(p, pre->scope_id));
 }
 
