@@ -173,6 +173,7 @@ run: deps
 bench: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)tests/bench/exec.sh
+	$(Q)tests/bench/connect.sh
 	$(Q)tests/bench/pipeline.sh
 
 # Fuzz targets for the parsers of outside input, built with clang's
