@@ -238,7 +238,7 @@ prog_row() {
 }
 
 write_section() {
-	local none vouchd floor pairs cpu c4 f4 ratio verdict
+	local none vouchd floor pairs cpu c4 f4 ratio verdict share
 
 	none=$(summary "$W/none.ns")
 	vouchd=$(summary "$W/vouchd.ns")
@@ -249,7 +249,13 @@ write_section() {
 	c4=$(field "$(prog_total vouch_connect4)" 2)
 	f4=$(field "$(prog_total floor_connect4)" 2)
 	ratio=$(awk -v a="$c4" -v b="$f4" 'BEGIN { if (b > 0) printf "%.1f", a / b; else print "?" }')
-	verdict=$(awk -v m="$(field "$pairs" 2)" 'BEGIN { print (m < 5) ? "met" : "missed" }')
+	# the loop resolves the target only when its spread is narrower too
+	verdict=$(awk '{ w = $6 - $5
+		if ($2 < 5 && w < 5) print "met"
+		else if ($2 < 5) printf "median under it, but the IQR (%.1f points) is wider: not resolved by the loop", w
+		else print "missed" }' <<< "$pairs")
+	share=$(awk -v a="$c4" -v b="$(field "$none" 2)" \
+		'BEGIN { if (a + 0 > 0) printf "%.2f%%", a / b * 100; else print "?" }')
 	cat <<EOF
 ## Connect path (issue 6)
 
@@ -278,7 +284,9 @@ $(loop_row "no-op programs (floor)" "$floor")
 
 Overhead per pair (vouchd round against the no-agent round before it):
 median $(awk '{ printf "%+.2f%%, IQR %+.2f%% to %+.2f%%", $2, $5, $6 }' <<< "$pairs");
-target under 5%: $verdict.
+target under 5%: $verdict. The part of the overhead the program accounts for
+directly, its in-kernel time per connect against the no-agent median:
+$c4 ns, $share.
 
 | program | runs | ns/run | per-round ns/run: median (min to max) | hook |
 |---|---|---|---|---|
