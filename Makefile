@@ -182,10 +182,16 @@ FUZZ_SECONDS ?= 60
 FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined \
 	-fno-sanitize-recover=all -std=gnu11 -D_GNU_SOURCE -Iinclude -Iagent \
 	-Itools/collector -I$(OUTPUT)/proto
-FUZZ_TARGETS := $(OUTPUT)/fuzz/fuzz_yamltree $(OUTPUT)/fuzz/fuzz_batch
+FUZZ_TARGETS := $(OUTPUT)/fuzz/fuzz_yamltree $(OUTPUT)/fuzz/fuzz_batch \
+	$(OUTPUT)/fuzz/fuzz_egress
 
 $(OUTPUT)/fuzz/fuzz_yamltree: tests/fuzz/fuzz_yamltree.c agent/yamltree.c \
 		agent/diag.c
+	$(call msg,FUZZ,$@)
+	$(Q)mkdir -p $(@D) && $(CLANG) $(FUZZ_CFLAGS) $^ -lyaml -o $@
+
+$(OUTPUT)/fuzz/fuzz_egress: tests/fuzz/fuzz_egress.c agent/egress.c \
+		agent/yamltree.c agent/diag.c
 	$(call msg,FUZZ,$@)
 	$(Q)mkdir -p $(@D) && $(CLANG) $(FUZZ_CFLAGS) $^ -lyaml -o $@
 

@@ -321,8 +321,12 @@ int policy__build_egress(struct policy *p)
 		to_prefix(&p->egress[i], i, &sorted[i]);
 	qsort(sorted, p->n_egress, sizeof(*sorted), prefix_cmp);
 	err = build(p, sorted, p->n_egress, stack);
-	if (!err && p->n_egress_map > VOUCH_MAX_EGRESS_PREFIXES / 2)
-		err = -E2BIG;	/* two generations share the trie */
+	/* two generations share the trie between swaps */
+	if (!err && p->n_egress_map > VOUCH_MAX_EGRESS_PREFIXES / 2) {
+		log_error("policy: %zu egress prefixes; the limit is %d",
+			  p->n_egress_map, VOUCH_MAX_EGRESS_PREFIXES / 2);
+		err = -E2BIG;
+	}
 out:
 	free(sorted);
 	free(stack);

@@ -29,6 +29,8 @@ static const char usage[] =
 "  sendmsg ADDR PORT        sendmsg() with msg_name, unconnected UDP\n"
 "  tfo ADDR PORT            sendto(MSG_FASTOPEN): TCP fast open\n"
 "  uring ADDR PORT          IORING_OP_CONNECT through io_uring\n"
+"  uring-async ADDR PORT    the same, forced onto an io-wq worker\n"
+"  uring-sqpoll ADDR PORT   the same, submitted by an SQPOLL thread\n"
 "  fork HOW ADDR PORT       a forked child does HOW; prints its pid first\n"
 "  thread HOW ADDR PORT     a new thread does HOW; prints its tid first\n"
 "  loop N ADDR PORT_OK PORT_DENIED  N TCP connects, alternating ports\n"
@@ -128,9 +130,17 @@ static int do_tfo(const struct target *t)
 	return err;
 }
 
-static int do_uring(const struct target *t)
+/*
+ * IORING_OP_CONNECT: issued inline by the submitter (how 0), forced onto
+ * an io-wq worker thread (IOSQE_ASYNC), or submitted by the ring's SQPOLL
+ * kernel thread.
+ */
+enum uring_how { URING_INLINE, URING_ASYNC, URING_SQPOLL };
+
+static int do_uring(const struct target *t, enum uring_how how)
 {
 	int fd = socket(t->family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	unsigned int flags = how == URING_SQPOLL ? IORING_SETUP_SQPOLL : 0;
 	struct io_uring_cqe *cqe;
 	struct io_uring_sqe *sqe;
 	struct io_uring ring;
@@ -138,13 +148,15 @@ static int do_uring(const struct target *t)
 
 	if (fd < 0)
 		return errno;
-	err = -io_uring_queue_init(4, &ring, 0);
+	err = -io_uring_queue_init(4, &ring, flags);
 	if (err) {
 		close(fd);
 		return err;
 	}
 	sqe = io_uring_get_sqe(&ring);
 	io_uring_prep_connect(sqe, fd, (const struct sockaddr *)&t->ss, t->len);
+	if (how == URING_ASYNC)
+		sqe->flags |= IOSQE_ASYNC;
 	err = -io_uring_submit(&ring);
 	if (err <= 0)
 		err = -io_uring_wait_cqe(&ring, &cqe);
@@ -170,7 +182,11 @@ static int run_how(const char *how, const struct target *t)
 	if (!strcmp(how, "tfo"))
 		return do_tfo(t);
 	if (!strcmp(how, "uring"))
-		return do_uring(t);
+		return do_uring(t, URING_INLINE);
+	if (!strcmp(how, "uring-async"))
+		return do_uring(t, URING_ASYNC);
+	if (!strcmp(how, "uring-sqpoll"))
+		return do_uring(t, URING_SQPOLL);
 	return -1;
 }
 

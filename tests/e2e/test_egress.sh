@@ -162,10 +162,12 @@ conn tfo-ok tfo 127.0.0.1 "$P_OK"
 check "TCP fast open to an allowed port succeeds" said tfo-ok "ok"
 conn tfo-no tfo 127.0.0.1 "$P_NO"
 check "TCP fast open elsewhere: EPERM" said tfo-no "error EPERM"
-conn uring-ok uring 127.0.0.1 "$P_OK"
-check "IORING_OP_CONNECT to an allowed port succeeds" said uring-ok "ok"
-conn uring-no uring 127.0.0.1 "$P_NO"
-check "IORING_OP_CONNECT elsewhere: EPERM" said uring-no "error EPERM"
+for how in uring uring-async uring-sqpoll; do
+	conn "$how-ok" "$how" 127.0.0.1 "$P_OK"
+	check "IORING_OP_CONNECT ($how) to an allowed port succeeds" said "$how-ok" "ok"
+	conn "$how-no" "$how" 127.0.0.1 "$P_NO"
+	check "IORING_OP_CONNECT ($how) elsewhere: EPERM" said "$how-no" "error EPERM"
+done
 
 conn fork fork tcp 127.0.0.1 "$P_NO"
 check "a forked child's connect: EPERM" grep -q 'error EPERM' "$W/out.fork"
