@@ -33,6 +33,7 @@ static const char usage[] =
 "  uring-sqpoll ADDR PORT   the same, submitted by an SQPOLL thread\n"
 "  fork HOW ADDR PORT       a forked child does HOW; prints its pid first\n"
 "  thread HOW ADDR PORT     a new thread does HOW; prints its tid first\n"
+"  hold HOW ADDR PORT       does HOW, prints, then waits for a signal\n"
 "  loop N ADDR PORT_OK PORT_DENIED  N TCP connects, alternating ports\n"
 "  bench N ADDR PORT        N TCP connect+close to a listener; ns per connect\n"
 "  serve tcp|udp ADDR PORT  listen (accept and close) or receive, until killed\n"
@@ -378,6 +379,15 @@ int main(int argc, char **argv)
 			goto bad;
 		return argv[1][0] == 'f' ? cmd_fork(argv[2], &t)
 					 : cmd_thread(argv[2], &t);
+	}
+	/* alive until killed: vouchd can still read its /proc entry */
+	if (argc == 5 && !strcmp(argv[1], "hold")) {
+		if (parse_target(argv[3], argv[4], &t) || (err = run_how(argv[2], &t)) < 0)
+			goto bad;
+		print_result(err);
+		fflush(stdout);
+		pause();
+		return 0;
 	}
 	if (argc == 6 && !strcmp(argv[1], "loop"))
 		return cmd_loop(strtol(argv[2], NULL, 10), argv[3], argv[4], argv[5]);

@@ -17,38 +17,69 @@ NET=10.233.$((RANDOM % 250))
 SERVERS=()
 
 egress_cleanup() {
-	local pid
-	for pid in "${SERVERS[@]}"; do
-		kill -9 "$pid" 2>/dev/null
-		wait "$pid" 2>/dev/null
-	done
+	stop_servers
 	ip link del "$VH" 2>/dev/null
 	ip netns del "$NS" 2>/dev/null
 	cleanup
 }
 trap egress_cleanup EXIT
 
-ports=()
-for _ in 1 2 3 4 5 6; do
-	p=$(free_port) || exit 1
-	while [[ " ${ports[*]} " == *" $p "* ]]; do p=$(free_port); done
-	ports+=("$p")
-done
-P_OK=${ports[0]}	# allowed on 127.0.0.1 and ::1
-P_NO=${ports[1]}	# on no allow entry
-P_DENY=${ports[2]}	# on an egress.deny entry
-P_EXC=${ports[3]}	# waived by an exception
-P_NODE=${ports[4]}	# on the node-wide deny list
-P_NS=${ports[5]}	# allowed to the namespace's address
-
-# serve ARGS...: a vouch-connect server, outside the test cgroup
-serve() {
-	"$@" > "$W/serve.$#.$RANDOM" 2>&1 &
-	SERVERS+=($!)
+# unused_port: below the ephemeral range, with no socket of any kind on it
+unused_port() {
+	local p
+	for _ in $(seq 100); do
+		p=$((10000 + RANDOM % 22000))
+		[[ " ${ports[*]} " == *" $p "* ]] && continue
+		ss -Hantu "sport = :$p" 2>/dev/null | grep -q . || { echo "$p"; return 0; }
+	done
+	return 1
 }
-for p in "$P_OK" "$P_NO" "$P_DENY" "$P_NODE"; do
-	serve "$C" serve tcp :: "$p"
-	serve "$C" serve udp :: "$p"
+
+# serve ARGS...: a vouch-connect server, outside the test cgroup; waits
+# until it listens (a port taken meanwhile makes it fail)
+serve() {
+	local out=$W/serve.${#SERVERS[@]}
+	"$@" > "$out" 2>&1 &
+	SERVERS+=($!)
+	for _ in $(seq 100); do
+		grep -q listening "$out" && return 0
+		kill -0 "${SERVERS[-1]}" 2>/dev/null || break
+		sleep 0.05
+	done
+	return 1
+}
+
+stop_servers() {
+	local pid
+	for pid in "${SERVERS[@]}"; do
+		kill -9 "$pid" 2>/dev/null
+		wait "$pid" 2>/dev/null
+	done
+	SERVERS=()
+}
+
+# pick_ports: six ports, and servers on four of them on loopback
+pick_ports() {
+	local p
+	ports=()
+	for _ in 1 2 3 4 5 6; do
+		p=$(unused_port) || return 1
+		ports+=("$p")
+	done
+	P_OK=${ports[0]}	# allowed on 127.0.0.1 and ::1
+	P_NO=${ports[1]}	# on no allow entry
+	P_DENY=${ports[2]}	# on an egress.deny entry
+	P_EXC=${ports[3]}	# waived by an exception
+	P_NODE=${ports[4]}	# on the node-wide deny list
+	P_NS=${ports[5]}	# allowed to the namespace's address
+	for p in "$P_OK" "$P_NO" "$P_DENY" "$P_NODE"; do
+		serve "$C" serve tcp :: "$p" && serve "$C" serve udp :: "$p" || return 1
+	done
+}
+for try in 1 2 3 4 5; do
+	pick_ports && break
+	stop_servers
+	[ "$try" = 5 ] && { fail "servers could not listen"; finish; exit 1; }
 done
 
 ip netns add "$NS" || { fail "ip netns add"; finish; exit 1; }
@@ -60,9 +91,9 @@ ip -n "$NS" addr add "$NET.2/30" dev "$VN"
 ip -n "$NS" link set "$VN" up
 ip -n "$NS" link set lo up
 for p in "$P_OK" "$P_NO" "$P_NS"; do
-	serve ip netns exec "$NS" "$C" serve tcp 0.0.0.0 "$p"
+	serve ip netns exec "$NS" "$C" serve tcp 0.0.0.0 "$p" ||
+		fail "a server in the namespace listens on $p"
 done
-sleep 0.5
 
 egress_rules() {
 	write_rules "$1" "    egress:
@@ -87,6 +118,10 @@ egress_rules enforce
 write_config
 printf '  sample_allowed_connects: 1\n' >> "$W/vouchd.yaml"
 check "the rules lint" "$VOUCHCTL" lint "$W/rules.yaml"
+printf 'version: 1\nscopes:\n  - name: x\n    match: {host: true}\n    egress:\n      allow: [{cidr: 10.0.0.1/8, ports: 70000}]\n' > "$W/bad.yaml"
+"$VOUCHCTL" lint "$W/bad.yaml" > "$W/lint.bad" 2>&1
+check "lint refuses a bad egress entry" [ $? -ne 0 ]
+check "lint names file:line:col" grep -q "^$W/bad.yaml:6:22: error: '10.0.0.1/8' has bits set past its prefix length" "$W/lint.bad"
 start_vouchd || exit 1
 
 # conn LABEL ARGS...: runs vouch-connect in the test cgroup
@@ -95,7 +130,12 @@ conn() {
 	shift
 	in_cg "$C" "$@" > "$W/out.$label" 2>&1
 }
-said() { grep -qx "$2" "$W/out.$1"; }
+# said LABEL LINE: the output was LINE; otherwise shows what it was
+said() {
+	grep -qx "$2" "$W/out.$1" && return 0
+	echo "    $1 said: $(cat "$W/out.$1")" >&2
+	return 1
+}
 ev() { jq -c "select($1)" "$W/events.jsonl" | head -1; }
 # more_than N FILTER: waits until more than N events match
 more_than() {
@@ -110,10 +150,14 @@ dest() { echo ".kind == \"connect\" and .network.destAddr == \"$1\" and .network
 echo "enforce: allowed and denied TCP connects"
 conn ok tcp 127.0.0.1 "$P_OK"
 check "an allowed connect succeeds" said ok "ok"
-conn no tcp 127.0.0.1 "$P_NO"
-check "a connect on no allow entry fails with EPERM" said no "error EPERM"
+# held open until its event is in, so that vouchd finds its executable
+in_cg "$C" hold tcp 127.0.0.1 "$P_NO" > "$W/out.no" 2>&1 &
+HELD=$!
 F="$(dest 127.0.0.1 "$P_NO") and .action == \"refused\""
 check "the refusal is reported" wait_for 5 "$F"
+check "a connect on no allow entry fails with EPERM" said no "error EPERM"
+kill "$HELD"
+wait "$HELD" 2>/dev/null
 e=$(ev "$F")
 field() { jq -r "$1" <<< "$e"; }
 check "event: verdict deny, mode enforce" [ "$(field '.verdict + "/" + .mode')" = deny/enforce ]
