@@ -69,9 +69,11 @@ struct verdict {
 
 /*
  * The scope of the calling task, as lookup_scope() finds it, without a
- * task pointer: sock_addr programs on older kernels may not read one. The
- * ancestors are walked from the root down, the deepest hit winning; the
- * answer is cached per cgroup and generation, shared with exec.
+ * task pointer: sock_addr programs on older kernels may not read one, so
+ * the cgroup's level is not known. Its own entry first, then its
+ * ancestors from the root down, the deepest hit winning (the same answer
+ * as exec's walk for cgroups up to 17 levels deep); cached per cgroup and
+ * generation, the cache shared with exec.
  */
 static __always_inline __u32 current_scope(__u32 gen,
 					   const struct vouch_scope *host)
@@ -87,6 +89,11 @@ static __always_inline __u32 current_scope(__u32 gen,
 	cs = bpf_map_lookup_elem(&cgroup_cache, &key);
 	if (cs)
 		return cs->scope_id;
+	cs = bpf_map_lookup_elem(&cgroup_scopes, &key);
+	if (cs) {
+		found.scope_id = cs->scope_id;
+		goto out;
+	}
 	for (int level = 1; level <= VOUCH_CGROUP_DEPTH_MAX; level++) {
 		id = bpf_get_current_ancestor_cgroup_id(level);
 		if (!id)
@@ -98,6 +105,7 @@ static __always_inline __u32 current_scope(__u32 gen,
 		if (id == self)
 			break;
 	}
+out:
 	key.cgroup_id = self;
 	bpf_map_update_elem(&cgroup_cache, &key, &found, BPF_ANY);
 	return found.scope_id;

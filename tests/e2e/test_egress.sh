@@ -18,6 +18,7 @@ SERVERS=()
 
 egress_cleanup() {
 	stop_servers
+	rmdir "$CG/child" 2>/dev/null
 	ip link del "$VH" 2>/dev/null
 	ip netns del "$NS" 2>/dev/null
 	cleanup
@@ -221,6 +222,11 @@ conn thread thread tcp 127.0.0.1 "$P_NO"
 check "a thread's connect: EPERM" grep -q 'error EPERM' "$W/out.thread"
 tid=$(awk '{ print $2 }' "$W/out.thread")
 check "the event names the thread ($tid)" wait_for 5 "$(dest 127.0.0.1 "$P_NO") and .process.tid == ${tid:-0} and .process.pid != .process.tid"
+
+mkdir "$CG/child"
+sh -c 'echo $$ > "$0/cgroup.procs" && exec "$@"' "$CG/child" "$C" tcp 127.0.0.1 "$P_NO" > "$W/out.child" 2>&1
+check "a child cgroup is judged by its ancestor's scope: EPERM" said child "error EPERM"
+check "reported with the child's cgroup path" wait_for 5 "$(dest 127.0.0.1 "$P_NO") and .workload.cgroupPath == \"/$CGNAME/child\" and .workload.scope == \"e2e\""
 
 echo "enforce: from and to a network namespace"
 in_cg ip netns exec "$NS" "$C" tcp 127.0.0.1 "$P_OK" > "$W/out.ns-ok" 2>&1
