@@ -80,7 +80,8 @@ Test(connect_event, refused_ipv4)
 	cr_assert_str_eq(ev.mode, "enforce");
 	cr_assert_str_eq(ev.rule, "web/egress.allow");
 	cr_assert_str_eq(ev.reason,
-			 "connect to 10.1.2.3:8080/tcp is not on the egress allow-list of scope 'web'");
+			 "connect to 10.1.2.3:8080/tcp is not on the "
+			 "egress allow-list of scope 'web'");
 	cr_assert_str_eq(ev.network.family, "ipv4");
 	cr_assert_str_eq(ev.network.protocol, "tcp");
 	cr_assert_str_eq(ev.network.dest_addr, "10.1.2.3");
@@ -117,7 +118,8 @@ Test(connect_event, deny_entry_ipv6_send)
 	connect_event__fill(&ev, &r, pol, "/proc", &t);
 	cr_assert_str_eq(ev.rule, "web/egress.deny:2001:db8::/32 any/any");
 	cr_assert_str_eq(ev.reason,
-			 "send to [2001:db8::35]:53/udp matches egress deny entry '2001:db8::/32 any/any'");
+			 "send to [2001:db8::35]:53/udp matches egress "
+			 "deny entry '2001:db8::/32 any/any'");
 	cr_assert_str_eq(ev.network.family, "ipv6");
 	cr_assert_str_eq(ev.action, "reported");
 	cr_assert_str_eq(ev.mode, "audit");
@@ -139,6 +141,7 @@ Test(connect_event, exception_use)
 	cr_assert_str_eq(ev.action, "none");
 	cr_assert_str_eq(ev.rule, "web/exception:192.0.2.1/32 any/any");
 	cr_assert_str_eq(ev.reason,
-			 "connect to 10.1.2.3:8080/tcp allowed by exception (owner ops@example.com): vendor probe");
+			 "connect to 10.1.2.3:8080/tcp allowed by exception "
+			 "(owner ops@example.com): vendor probe");
 	cr_assert_not_null(ev.process.exe, "a live process has an exe");
 }

@@ -201,11 +201,13 @@ Test(egress_yaml, every_error_has_its_place)
 				"- {cidr: 10.0.0.0/8, ports: [80, 0]}\n"
 				"- 42\n", &e, &n), 7);
 	diags__sort(&diags, 0);
-	assert_diag(0, 1, 10, "'10.0.0.1/8' has bits set past its prefix length; write the network address");
+	assert_diag(0, 1, 10, "'10.0.0.1/8' has bits set past its prefix "
+		    "length; write the network address");
 	assert_diag(1, 2, 3, "missing required key 'cidr' in an egress entry");
 	assert_diag(2, 3, 32, "unknown protocol 'icmp'; expected tcp, udp or any");
 	assert_diag(3, 4, 29, "'ports' needs at least one port; leave it out for any port");
-	assert_diag(4, 4, 33, "unknown key 'port' in an egress entry; valid keys: cidr, ports, protocol");
+	assert_diag(4, 4, 33, "unknown key 'port' in an egress entry; valid "
+		    "keys: cidr, ports, protocol");
 	assert_diag(5, 5, 34, "'0' is not a port (1 to 65535)");
 	assert_diag(6, 6, 3, "expected an egress entry (a mapping with 'cidr'), got a string");
 	cr_assert_eq(n, 1, "the good port of line 5 is kept");
