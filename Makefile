@@ -48,7 +48,8 @@ UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(UNIT_SRCS))
 
 BINS := $(OUTPUT)/vouchd $(OUTPUT)/vouchctl $(OUTPUT)/vouch-trigger \
-	$(OUTPUT)/vouch-floor $(OUTPUT)/vouch-collector $(OUTPUT)/vouch-batch
+	$(OUTPUT)/vouch-floor $(OUTPUT)/vouch-collector $(OUTPUT)/vouch-batch \
+	$(OUTPUT)/vouch-connect
 
 .PHONY: all clean deps test unit e2e run bench fuzz install uninstall
 all: $(BINS)
@@ -80,7 +81,8 @@ $(OUTPUT)/%.skel.h: $(OUTPUT)/bpf/%.bpf.o
 	$(Q)$(BPFTOOL) gen skeleton $< name $*_bpf > $@.tmp && mv $@.tmp $@
 
 # Generated headers come first; -MMD records the rest.
-GENERATED := $(OUTPUT)/vouch.skel.h $(OUTPUT)/floor.skel.h \
+GENERATED := $(OUTPUT)/vouch.skel.h $(OUTPUT)/egress.skel.h \
+	$(OUTPUT)/floor.skel.h \
 	$(OUTPUT)/proto/vouch.pb-c.h
 
 $(OUTPUT)/agent/%.o: agent/%.c | $(OUTPUT)/agent $(GENERATED)
@@ -113,6 +115,10 @@ $(OUTPUT)/vouch-trigger: $(OUTPUT)/tools/vouch-trigger.o
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ -o $@
 
+$(OUTPUT)/vouch-connect: $(OUTPUT)/tools/vouch-connect.o
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $^ -luring -lpthread -o $@
+
 $(OUTPUT)/vouch-batch: $(OUTPUT)/tools/vouch-batch.o $(OUTPUT)/proto/vouch.pb-c.o
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
@@ -138,7 +144,7 @@ DEB_PKGS := make gcc clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev \
 	util-linux coreutils protobuf-c-compiler libprotobuf-c-dev \
 	libcurl4-openssl-dev libmicrohttpd-dev libsqlite3-dev sqlite3 openssl \
 	libgnutls28-dev curl runc bpftrace iproute2 libssl-dev libsystemd-dev \
-	dpkg-dev systemd qemu-system-x86 busybox-static cpio kmod bc
+	dpkg-dev systemd qemu-system-x86 busybox-static cpio kmod bc liburing-dev
 deps:
 	$(Q)missing=$$(for p in $(DEB_PKGS); do \
 		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | \
@@ -167,6 +173,7 @@ run: deps
 bench: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)tests/bench/exec.sh
+	$(Q)tests/bench/connect.sh
 	$(Q)tests/bench/pipeline.sh
 	$(Q)tests/bench/container.sh
 
@@ -177,10 +184,15 @@ FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined \
 	-fno-sanitize-recover=all -std=gnu11 -D_GNU_SOURCE -Iinclude -Iagent \
 	-Itools/collector -I$(OUTPUT)/proto
 FUZZ_TARGETS := $(OUTPUT)/fuzz/fuzz_yamltree $(OUTPUT)/fuzz/fuzz_batch \
-	$(OUTPUT)/fuzz/fuzz_attest
+	$(OUTPUT)/fuzz/fuzz_attest $(OUTPUT)/fuzz/fuzz_egress
 
 $(OUTPUT)/fuzz/fuzz_yamltree: tests/fuzz/fuzz_yamltree.c agent/yamltree.c \
 		agent/diag.c
+	$(call msg,FUZZ,$@)
+	$(Q)mkdir -p $(@D) && $(CLANG) $(FUZZ_CFLAGS) $^ -lyaml -o $@
+
+$(OUTPUT)/fuzz/fuzz_egress: tests/fuzz/fuzz_egress.c agent/egress.c \
+		agent/yamltree.c agent/diag.c
 	$(call msg,FUZZ,$@)
 	$(Q)mkdir -p $(@D) && $(CLANG) $(FUZZ_CFLAGS) $^ -lyaml -o $@
 

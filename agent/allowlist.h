@@ -52,6 +52,7 @@ struct allowlist_image {
 	size_t n_exec_allow;
 	struct allowlist_exec *exec_deny;
 	size_t n_exec_deny;
+	int egress_declared;		/* egress given: an allow-list, maybe empty */
 	struct allowlist_egress *egress_allow;
 	size_t n_egress_allow;
 	struct allowlist_egress *egress_deny;

@@ -38,7 +38,8 @@ static const char *const collector_keys[] = {
 };
 static const char *const log_keys[] = { "level", "format", NULL };
 static const char *const events_keys[] = {
-	"output", "loss_report_ms", "ring_buffer_kb", NULL
+	"output", "loss_report_ms", "ring_buffer_kb", "sample_allowed_connects",
+	NULL
 };
 
 struct cfg_loader {
@@ -248,6 +249,16 @@ static void parse_ringbuf_kb(struct cfg_loader *ld, const struct ynode *node)
 	ld->cfg->ring_buffer_bytes = (unsigned int)v * 1024;
 }
 
+/* 0: no allowed connect is reported; N: one in every N, per CPU. */
+static void parse_sample(struct cfg_loader *ld, const struct ynode *node)
+{
+	long v;
+
+	if (node && parse_number(ld, node, "sample_allowed_connects", 0,
+				 1000000000L, &v) == 0)
+		ld->cfg->sample_allowed_connects = (uint64_t)v;
+}
+
 static void parse_events(struct cfg_loader *ld, const struct ynode *node)
 {
 	const struct ynode *output, *loss, *ringbuf;
@@ -270,6 +281,7 @@ static void parse_events(struct cfg_loader *ld, const struct ynode *node)
 	ringbuf = ytree__get(node, "ring_buffer_kb");
 	if (ringbuf)
 		parse_ringbuf_kb(ld, ringbuf);
+	parse_sample(ld, ytree__get(node, "sample_allowed_connects"));
 }
 
 /* http:// or https://, printable, bounded: libcurl does the rest. */

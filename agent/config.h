@@ -16,6 +16,7 @@ struct vouchd_config {
 	char *events_output;	/* "stdout" (default) or a file path */
 	int loss_report_ms;	/* how often loss counters are checked */
 	unsigned int ring_buffer_bytes;	/* kernel to vouchd, power of two */
+	uint64_t sample_allowed_connects;	/* 0: off; else 1 in N */
 	/* shipping to vouch-collector: off while collector_url is NULL */
 	char *collector_url;
 	char *collector_ca;	/* CA bundle for https; NULL: the system's */

@@ -12,6 +12,7 @@
 #include "cgroup.h"
 #include "containers.h"
 #include "units.h"
+#include "connect_event.h"
 #include "encode.h"
 #include "events.h"
 #include "log.h"
@@ -414,6 +415,23 @@ void events__set_units(struct events *e, struct units *u)
 	e->units = u;
 }
 
+static int handle_connect(struct events *e,
+			  const struct vouch_connect_event *r)
+{
+	const struct policy *pol = kernel__policy(e->kernel, r->policy_gen);
+	struct connect_event_text text;
+	struct event ev = { 0 };
+
+	connect_event__fill(&ev, r, pol, "/proc", &text);
+	ev.time_ns = boot_to_unix_ns(r->boot_ns);
+	ev.workload.cgroup_path = cgroup_path(e, r->cgroup_id);
+	if (!containers__fill_workload(e->containers, r->cgroup_id,
+				       ev.workload.cgroup_path, &ev.workload))
+		units__fill_workload(e->units, ev.workload.cgroup_path,
+				     &ev.workload);
+	return ship(e, &ev);
+}
+
 /*
  * A cgroup created after the policy was compiled gets the scope its path
  * matches. Until this runs, execs in it are judged by its nearest known
@@ -466,6 +484,9 @@ static int on_record(void *ctx, void *data, size_t size)
 	if (size >= sizeof(struct vouch_cgroup_event) &&
 	    *kind == VOUCH_EVENT_CGROUP_MKDIR)
 		handle_cgroup(e, data);
+	else if (size >= sizeof(struct vouch_connect_event) &&
+		 *kind == VOUCH_EVENT_CONNECT)
+		handle_connect(e, data);
 	else if (size >= sizeof(struct vouch_exec_event) && *kind > 0 &&
 		 *kind < VOUCH_EVENT_CGROUP_MKDIR)
 		handle_exec(e, data);

@@ -8,6 +8,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "egress_kernel.h"
 #include "kernel.h"
 #include "log.h"
 #include "vouch.skel.h"
@@ -16,6 +17,7 @@ struct kernel {
 	struct vouch_bpf *skel;
 	struct bpf_link *links[16];
 	int n_links;
+	struct egress_kernel *egress;	/* connect programs, same maps */
 	struct policy *active;
 	/* its entries stay loaded until the next swap: a program that read
 	 * the old generation just before the switch still finds them */
@@ -138,6 +140,13 @@ static int set_globals(struct kernel *k, const struct policy *p,
 	return put_global(k, VOUCH_GLOBALS_ACTIVE, &g);
 }
 
+/* The egress object, loaded after this one so that it takes its maps. */
+static int open_egress(struct kernel *k)
+{
+	k->egress = egress_kernel__open(k->skel->obj);
+	return k->egress ? 0 : -errno;
+}
+
 struct kernel *kernel__open(unsigned int ringbuf_bytes)
 {
 	struct kernel *k = calloc(1, sizeof(*k));
@@ -165,6 +174,9 @@ struct kernel *kernel__open(unsigned int ringbuf_bytes)
 	err = attach_all(k);
 	if (err)
 		goto err_free;
+	err = open_egress(k);
+	if (err)
+		goto err_free;
 	return k;
 
 err_free:
@@ -177,6 +189,7 @@ void kernel__close(struct kernel *k)
 {
 	if (!k)
 		return;
+	egress_kernel__close(k->egress);
 	for (int i = k->n_links - 1; i >= 0; i--)
 		bpf_link__destroy(k->links[i]);
 	vouch_bpf__destroy(k->skel);
@@ -324,6 +337,8 @@ static int each_entry(struct kernel *k, const struct policy *p, entry_op op)
 				bpf_map__fd(s->maps.exception_paths), op);
 	if (!err)
 		err = each_inode(p, bpf_map__fd(s->maps.inodes), op);
+	if (!err && k->egress)
+		err = egress_kernel__entries(k->egress, p, op == op_delete);
 	if (!err)
 		err = each_cgroup(p, bpf_map__fd(s->maps.cgroup_scopes), op);
 	if (!err)
@@ -373,6 +388,11 @@ const struct policy *kernel__policy(const struct kernel *k, uint32_t gen)
 const struct policy *kernel__active(const struct kernel *k)
 {
 	return k->active;
+}
+
+int kernel__sample_connects(struct kernel *k, uint64_t every)
+{
+	return egress_kernel__sample(k->egress, every);
 }
 
 int kernel__events_fd(const struct kernel *k)

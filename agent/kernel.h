@@ -33,6 +33,8 @@ const struct policy *kernel__policy(const struct kernel *k, uint32_t gen);
 const struct policy *kernel__active(const struct kernel *k);
 
 int kernel__events_fd(const struct kernel *k);
+/* Reports every Nth allowed connect as an event (0: none); 0 or -errno. */
+int kernel__sample_connects(struct kernel *k, uint64_t every);
 /* Sums the per-CPU loss counters into out[kind]; 0 or -errno. */
 int kernel__read_losses(const struct kernel *k,
 			uint64_t out[VOUCH_EVENT_KIND_MAX]);

@@ -55,9 +55,10 @@ struct agent {
 static const char usage[] =
 "Usage: vouchd --config FILE\n"
 "\n"
-"The vouch node agent: checks every exec on this machine in the kernel\n"
-"against the rules in the configuration, kills what is not allowed (or\n"
-"reports it, in audit mode) and ships every violation as an event.\n"
+"The vouch node agent: checks every exec and outbound connect on this\n"
+"machine in the kernel against the rules in the configuration, kills or\n"
+"refuses what is not allowed (or reports it, in audit mode) and ships\n"
+"every violation as an event.\n"
 "\n"
 "  -c, --config FILE   vouchd configuration (YAML), see docs/CONFIG.md\n"
 "      --check         load the configuration and rules, report, and exit\n"
@@ -255,6 +256,12 @@ static int open_kernel(struct agent *a)
 	a->kernel = kernel__open(a->cfg->ring_buffer_bytes);
 	if (!a->kernel)
 		return -errno;
+	err = kernel__sample_connects(a->kernel, a->cfg->sample_allowed_connects);
+	if (err) {
+		log_error("kernel: failed to set connect sampling: %s",
+			  strerror(-err));
+		return err;
+	}
 	err = procscan__survey("/proc", a->cgroup_mount, &survey);
 	if (err < 0)
 		log_warn("procscan: failed to read /proc: %s", strerror(-err));

@@ -70,6 +70,13 @@ static int add_rule(struct policy *p, const char *scope, const char *list,
 	return 0;
 }
 
+int policy__add_rule(struct policy *p, const char *scope, const char *list,
+		     const char *path, const struct rules_exception *ex,
+		     uint32_t *id)
+{
+	return add_rule(p, scope, list, path, ex, id);
+}
+
 static int add_path(struct policy *p, enum policy_list list,
 		    uint32_t scope_id, uint32_t rule_id, const char *path,
 		    uint64_t expires_boot_ns)
@@ -282,8 +289,8 @@ static int compile_exception(struct policy *p,
 	int only = -1;
 	int err;
 
-	if (ex->expires <= now)
-		return 0;	/* expired ones waive nothing */
+	if (ex->expires <= now || !ex->path)
+		return 0;	/* expired ones waive nothing; egress: see below */
 	if (ex->scope)
 		only = rules__scope_index(p->rules, ex->scope);
 	err = add_rule(p, ex->scope, "exception", ex->path, ex, &rule_id);
@@ -413,6 +420,10 @@ static int compile(struct policy *p, const struct cgroup_index *idx)
 		err = compile_loaders(p);
 	if (!err)
 		err = compile_cgroups(p, idx);
+	if (!err)
+		err = policy__compile_egress(p);
+	if (!err)
+		err = policy__build_egress(p);
 	return err;
 }
 
@@ -472,6 +483,7 @@ void policy__free(struct policy *p)
 	free(p->rule_table);
 	for (size_t i = 0; p->scopes && i < p->n_scopes; i++)
 		free(p->scopes[i].name_buf);
+	policy__free_egress(p);
 	free(p->scopes);
 	rules__free(p->rules);
 	allowlist__free(p->bundle);

@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "vouch_abi.h"
+#include "allowlist.h"
 #include "cgroup.h"
 #include "rules.h"
 #include "allowlist.h"
@@ -63,6 +64,22 @@ struct policy_container_verdict {
 	char reason[320];
 };
 
+/* An egress entry of one scope, before prefixes are merged. */
+struct policy_egress {
+	uint32_t scope_id;
+	uint32_t rule_id;
+	uint32_t kind;			/* enum vouch_egress_kind */
+	uint64_t expires_boot_ns;	/* exceptions only; 0: never */
+	struct allowlist_egress e;
+	char *text;			/* "10.0.0.0/8 443/tcp", owned */
+};
+
+/* One entry of the kernel's egress trie (policy__build_egress). */
+struct policy_egress_prefix {
+	struct vouch_egress_key key;
+	struct vouch_egress_rule rule;
+};
+
 /* What a rule id stands for, for the event's rule and reason fields. */
 struct policy_rule {
 	const char *scope;		/* NULL: node-wide */
@@ -93,6 +110,10 @@ struct policy {
 	size_t n_runtimes;
 	struct policy_rule *rule_table;	/* index is the rule id */
 	size_t n_rules;
+	struct policy_egress *egress;
+	size_t n_egress;
+	struct policy_egress_prefix *egress_map;	/* what the kernel holds */
+	size_t n_egress_map;
 };
 
 /*
@@ -136,6 +157,26 @@ int policy__path_allowed(const struct policy *p, uint32_t scope_id,
 			 const char *path, uint32_t *rule_id);
 /* Scope ids matching cgroup entry path, for cgroups created after load. */
 int policy__scope_for_cgroup(const struct policy *p, const char *path);
+/*
+ * Egress (agent/policy_egress.c). policy__add_egress() adds n entries of
+ * one kind to a scope, each a rule named SCOPE/LIST:ENTRY (scope_name NULL:
+ * "node"); ex, for exceptions, names the owner and reason in events.
+ * policy__compile() calls it for the rule file's entries; entries from
+ * other sources (image allow-lists) go in the same way before
+ * policy__build_egress() merges them into egress_map.
+ */
+int policy__add_egress(struct policy *p, uint32_t scope_id, uint32_t kind,
+		       const struct allowlist_egress *list, size_t n,
+		       const char *scope_name, const char *list_name,
+		       const struct rules_exception *ex);
+int policy__compile_egress(struct policy *p);
+/* Appends a rule to the table that names rule ids; 0 or -ENOMEM. */
+int policy__add_rule(struct policy *p, const char *scope, const char *list,
+		     const char *path, const struct rules_exception *ex,
+		     uint32_t *id);
+int policy__build_egress(struct policy *p);
+void policy__free_egress(struct policy *p);
+
 const char *policy__scope_name(const struct policy *p, uint32_t scope_id);
 const struct policy_rule *policy__rule(const struct policy *p, uint32_t id);
 

@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "vouch_abi.h"
+#include "egress.h"
 #include "rules.h"
 #include "yamltree.h"
 #include "rules_internal.h"
@@ -32,10 +33,10 @@ static const char *const top_keys[] = {
 	"version", "mode", "loaders", "deny", "scopes", "exceptions",
 	"containers", "images", "attestation", NULL
 };
-static const char *const deny_keys[] = { "exec", NULL };
+static const char *const deny_keys[] = { "exec", "egress", NULL };
 static const char *const scope_keys[] = {
 	"name", "match", "mode", "exec", "deny_direct_loader",
-	"deny_anonymous", "check_scripts", NULL
+	"deny_anonymous", "check_scripts", "egress", NULL
 };
 static const char *const match_keys[] = {
 	"host", "cgroup", "namespace", "service", "image_digest",
@@ -43,7 +44,7 @@ static const char *const match_keys[] = {
 };
 static const char *const exec_keys[] = { "allow", "deny", NULL };
 static const char *const exception_keys[] = {
-	"scope", "exec", "reason", "owner", "expires", NULL
+	"scope", "exec", "egress", "reason", "owner", "expires", NULL
 };
 
 void rules_err(struct loader *ld, const struct ynode *node, const char *fmt,
@@ -400,6 +401,41 @@ static void parse_loaders(struct loader *ld, const struct ynode *node)
 	}
 }
 
+static const char *const egress_keys[] = { "allow", "deny", NULL };
+
+static void egress_free(struct rules_egress *eg)
+{
+	free(eg->allow);
+	free(eg->deny);
+	memset(eg, 0, sizeof(*eg));
+}
+
+/* A scope's egress: {allow: [...], deny: [...]}. */
+static void parse_egress(struct loader *ld, const struct ynode *node,
+			 struct rules_egress *eg)
+{
+	const struct ynode *allow, *deny;
+
+	if (!node)
+		return;
+	if (node->type != YNODE_MAPPING) {
+		rules_err(ld, node, "expected a mapping with 'allow' and/or 'deny', got %s",
+		    ytree__describe(node));
+		return;
+	}
+	ytree__check_keys(ld->doc, node, egress_keys, "egress", ld->diags);
+	allow = ytree__get(node, "allow");
+	deny = ytree__get(node, "deny");
+	if (allow) {
+		eg->has_allowlist = 1;
+		egress__parse_yaml_list(ld->doc, ld->diags, allow, &eg->allow,
+					&eg->n_allow);
+	}
+	if (deny)
+		egress__parse_yaml_list(ld->doc, ld->diags, deny, &eg->deny,
+					&eg->n_deny);
+}
+
 static void parse_node_deny(struct loader *ld, const struct ynode *node)
 {
 	const struct ynode *exec;
@@ -407,7 +443,7 @@ static void parse_node_deny(struct loader *ld, const struct ynode *node)
 	if (!node)
 		return;
 	if (node->type != YNODE_MAPPING) {
-		rules_err(ld, node, "expected a mapping with 'exec', got %s",
+		rules_err(ld, node, "expected a mapping with 'exec' or 'egress', got %s",
 		    ytree__describe(node));
 		return;
 	}
@@ -415,6 +451,11 @@ static void parse_node_deny(struct loader *ld, const struct ynode *node)
 	exec = ytree__get(node, "exec");
 	if (exec)
 		rules_parse_path_list(ld, exec, 1, &ld->rules->deny);
+	exec = ytree__get(node, "egress");
+	if (exec)
+		egress__parse_yaml_list(ld->doc, ld->diags, exec,
+					&ld->rules->deny_egress.deny,
+					&ld->rules->deny_egress.n_deny);
 }
 
 static int scope_name_ok(const char *name, size_t len)
@@ -640,6 +681,7 @@ static void scope_free_fields(struct rules_scope *scope)
 	rules_list_free(&scope->cgroups);
 	rules_list_free(&scope->allow);
 	rules_list_free(&scope->deny);
+	egress_free(&scope->egress);
 	rules_free_workload_match(&scope->wl);
 	memset(scope, 0, sizeof(*scope));
 }
@@ -653,6 +695,7 @@ static void parse_scope(struct loader *ld, const struct ynode *map,
 	rules_parse_mode(ld, ytree__get(map, "mode"), &scope->mode);
 	parse_exec(ld, ytree__get(map, "exec"), scope);
 	parse_scope_flags(ld, map, scope);
+	parse_egress(ld, ytree__get(map, "egress"), &scope->egress);
 	/* "host" always names the host scope, so no other scope may take it. */
 	if (!scope->host && scope->name && !strcmp(scope->name, RULES_HOST_NAME))
 		rules_err(ld, ytree__get(map, "name"),
@@ -866,9 +909,19 @@ static void parse_exception_path(struct loader *ld, const struct ynode *map,
 				 struct rules_exception *ex)
 {
 	const struct ynode *node = ytree__get(map, "exec");
+	const struct ynode *egress = ytree__get(map, "egress");
 
+	if (node && egress) {
+		rules_err(ld, egress, "an exception covers 'exec' or 'egress', not both");
+		return;
+	}
+	if (egress) {
+		egress__parse_yaml_entry(ld->doc, ld->diags, egress, &ex->egress,
+					 &ex->n_egress);
+		return;
+	}
 	if (!node) {
-		rules_err(ld, map, "missing required key 'exec' in an exception");
+		rules_err(ld, map, "missing required key 'exec' or 'egress' in an exception");
 		return;
 	}
 	rules_count_path(ld, node);
@@ -954,11 +1007,13 @@ void rules__free(struct vouch_rules *rules)
 	for (size_t i = 0; i < rules->n_exceptions; i++) {
 		free(rules->exceptions[i].scope);
 		free(rules->exceptions[i].path);
+		free(rules->exceptions[i].egress);
 		free(rules->exceptions[i].reason);
 		free(rules->exceptions[i].owner);
 	}
 	free(rules->exceptions);
 	rules_list_free(&rules->deny);
+	egress_free(&rules->deny_egress);
 	rules_list_free(&rules->loaders);
 	rules_free_workloads(rules);
 	free(rules->source);

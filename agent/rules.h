@@ -37,6 +37,15 @@ struct rules_workload_match {
 	size_t n_labels;
 };
 
+/* Egress entries of a scope, or the node-wide deny list (deny only). */
+struct rules_egress {
+	int has_allowlist;		/* egress.allow given, even empty */
+	struct allowlist_egress *allow;
+	size_t n_allow;
+	struct allowlist_egress *deny;
+	size_t n_deny;
+};
+
 struct rules_scope {
 	char *name;
 	int host;			/* the host scope: no cgroup of its own */
@@ -50,11 +59,14 @@ struct rules_scope {
 	int deny_direct_loader;		/* default 1 */
 	int deny_anonymous;		/* default 1 */
 	int check_scripts;		/* default 1 */
+	struct rules_egress egress;
 };
 
 struct rules_exception {
 	char *scope;			/* NULL: every scope */
 	char *path;			/* exact path or dir/ prefix */
+	struct allowlist_egress *egress;	/* or destinations (path NULL) */
+	size_t n_egress;
 	char *reason;
 	char *owner;
 	int64_t expires;		/* unix seconds, UTC */
@@ -91,6 +103,7 @@ struct vouch_rules {
 	char *source;			/* the file it came from */
 	int mode;			/* default for scopes without one */
 	struct rules_list deny;		/* node-wide deny, every scope */
+	struct rules_egress deny_egress;	/* node-wide, deny only */
 	struct rules_list loaders;	/* ELF interpreters */
 	struct rules_scope *scopes;	/* scopes[0] is always the host */
 	size_t n_scopes;

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "vouch_abi.h"
+#include "egress.h"
 #include "rules_internal.h"
 
 #define RULES_MAX_IMAGES	20000
@@ -24,8 +25,9 @@ static const char *const containers_keys[] = {
 };
 static const char *const image_keys[] = {
 	"digest", "service", "version", "deploy_id", "environment",
-	"namespace", "exec", NULL
+	"namespace", "exec", "egress", NULL
 };
+static const char *const image_egress_keys[] = { "allow", "deny", NULL };
 static const char *const image_exec_keys[] = { "allow", "deny", NULL };
 static const char *const attestation_keys[] = {
 	"trust", "bundle", "state_dir", "on_expiry", NULL
@@ -231,6 +233,32 @@ static void parse_image_exec(struct loader *ld, const struct ynode *node,
 		parse_image_paths(ld, deny, &img->exec_deny, &img->n_exec_deny);
 }
 
+static void parse_image_egress(struct loader *ld, const struct ynode *node,
+			       struct allowlist_image *img)
+{
+	const struct ynode *allow, *deny;
+
+	if (!node)
+		return;
+	if (node->type != YNODE_MAPPING) {
+		rules_err(ld, node,
+			  "expected a mapping with 'allow' and/or 'deny', got %s",
+			  ytree__describe(node));
+		return;
+	}
+	ytree__check_keys(ld->doc, node, image_egress_keys, "egress", ld->diags);
+	allow = ytree__get(node, "allow");
+	deny = ytree__get(node, "deny");
+	if (allow) {
+		img->egress_declared = 1;
+		egress__parse_yaml_list(ld->doc, ld->diags, allow,
+					&img->egress_allow, &img->n_egress_allow);
+	}
+	if (deny)
+		egress__parse_yaml_list(ld->doc, ld->diags, deny,
+					&img->egress_deny, &img->n_egress_deny);
+}
+
 static void parse_image(struct loader *ld, const struct ynode *map,
 			struct allowlist_image *img, struct strset *seen)
 {
@@ -258,6 +286,7 @@ static void parse_image(struct loader *ld, const struct ynode *map,
 	parse_text_value(ld, ytree__get(map, "namespace"), "namespace",
 			 &img->namespace_);
 	parse_image_exec(ld, ytree__get(map, "exec"), img);
+	parse_image_egress(ld, ytree__get(map, "egress"), img);
 }
 
 void rules_parse_images(struct loader *ld, const struct ynode *node)

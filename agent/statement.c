@@ -388,6 +388,7 @@ static void parse_egress(const struct jcheck *c, json_t *img, const char *path,
 	json_t *allow, *deny;
 	char at[512], lat[540];
 
+	out->egress_declared = egress != NULL;
 	if (!egress)
 		return;
 	jcheck__join(at, sizeof(at), path, "egress");

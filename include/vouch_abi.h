@@ -58,7 +58,9 @@ enum vouch_reason {
 	VOUCH_REASON_DIRECT_LOADER = 4,	/* ld.so executed as the program */
 	VOUCH_REASON_ANONYMOUS = 5,	/* memfd or other file without a path */
 	VOUCH_REASON_PATH_TOO_LONG = 6,	/* path too long to match a rule */
-	VOUCH_REASON_UNIDENTIFIED = 7,	/* a container not identified yet */
+	VOUCH_REASON_EGRESS_NOT_ALLOWED = 7,	/* no egress.allow entry */
+	VOUCH_REASON_EGRESS_DENIED = 8,	/* an egress deny entry matched */
+	VOUCH_REASON_UNIDENTIFIED = 9,	/* a container not identified yet */
 };
 
 enum vouch_event_kind {
@@ -79,6 +81,10 @@ enum vouch_event_kind {
 #define VOUCH_SCOPE_HAS_DENY		(1U << 4)	/* deny path entries */
 #define VOUCH_SCOPE_HAS_INODES		(1U << 5)	/* inode entries */
 #define VOUCH_SCOPE_CONTAINER		(1U << 6)	/* judges containers */
+/* Egress: connects are judged in this scope (it has egress entries). */
+#define VOUCH_SCOPE_EGRESS		(1U << 8)
+/* Egress: egress.allow given, so a destination no entry covers is denied. */
+#define VOUCH_SCOPE_EGRESS_ALLOWLIST	(1U << 9)
 /* On the host scope only: this generation places some cgroup in a scope. */
 #define VOUCH_SCOPE_POLICY_HAS_CGROUPS	(1U << 16)
 
@@ -278,7 +284,119 @@ struct vouch_cgroup_event {
 	char path[VOUCH_CGROUP_PATH_MAX];
 };
 
+/*
+ * LPM_TRIE egress: one trie for allow, deny and exception entries. The
+ * matched prefix is gen, scope, family and the first prefix bits of addr
+ * (IPv4: 4 bytes, IPv6: 16), so prefixlen = 96 + the CIDR's length. An
+ * IPv4-mapped IPv6 destination is looked up as IPv4.
+ */
+#define VOUCH_EGRESS_KEY_HEADER_BITS	96
+#define VOUCH_EGRESS_RANGES		16	/* port ranges per prefix */
+
+enum vouch_egress_family {
+	VOUCH_FAMILY_IPV4 = 4,
+	VOUCH_FAMILY_IPV6 = 6,
+};
+
+struct vouch_egress_key {
+	__u32 prefixlen;
+	__u32 gen;
+	__u32 scope_id;
+	__u32 family;		/* enum vouch_egress_family */
+	__u8 addr[16];
+};
+
+enum vouch_egress_kind {
+	VOUCH_EGRESS_DENY = 1,
+	VOUCH_EGRESS_ALLOW = 2,
+	VOUCH_EGRESS_EXCEPTION = 3,
+};
+
+/* A port range and protocol (0: any) that an entry covering the prefix
+ * names. Ports are in host order. */
+struct vouch_egress_range {
+	__u16 port_lo;
+	__u16 port_hi;
+	__u8 protocol;		/* IPPROTO_TCP, IPPROTO_UDP, 0: any */
+	__u8 kind;		/* enum vouch_egress_kind */
+	__u16 pad;
+	__u32 rule_id;
+};
+
+/*
+ * The LPM answer is only the longest prefix, so vouchd writes into each
+ * prefix the ranges of every entry whose CIDR covers it, sorted deny
+ * first, then allow, then exceptions: the first deny or allow range that
+ * matches decides, and exceptions are looked at only after a denial.
+ */
+struct vouch_egress_rule {
+	__u32 n;		/* ranges used */
+	__u32 pad;
+	struct vouch_egress_range r[VOUCH_EGRESS_RANGES];
+};
+
+/* rule_id of a record whose decision no entry made (a lookup miss). */
+#define VOUCH_RULE_NONE		0xffffffffU
+
+/* HASH egress_expiry: exception rule -> expiry (boot ns, 0: never). */
+struct vouch_rule_key {
+	__u32 gen;
+	__u32 rule_id;
+};
+
+#define VOUCH_MAX_EGRESS_RULES	65536
+#define VOUCH_MAX_EGRESS_PREFIXES	65536
+
+/* PERCPU_ARRAY connect_sample[0]: report every Nth allowed connect. */
+struct vouch_connect_sample {
+	__u64 every;		/* 0: no allowed connect is reported */
+	__u64 count;
+};
+
+/* How the destination was given. */
+enum vouch_connect_hook {
+	VOUCH_HOOK_CONNECT = 1,	/* connect(), TCP fast open, io_uring */
+	VOUCH_HOOK_SENDMSG = 2,	/* sendto/sendmsg naming an address */
+};
+
+/*
+ * Ring buffer record for a connect or send judged worth reporting: a
+ * denial, an exception used (kind stays CONNECT, exception = 1), or a
+ * sampled allowed one.
+ */
+struct vouch_connect_event {
+	__u16 kind;		/* VOUCH_EVENT_CONNECT */
+	__u8 exception;		/* a denial waived by an exception */
+	__u8 hook;		/* enum vouch_connect_hook */
+	__u8 verdict;		/* enum vouch_verdict */
+	__u8 action;		/* enum vouch_action */
+	__u8 mode;		/* enum vouch_mode */
+	__u8 reason;		/* enum vouch_reason */
+	__u64 boot_ns;
+	__u32 pid;
+	__u32 tgid;
+	__u32 ppid;
+	__u32 uid;
+	__u32 gid;
+	__u32 scope_id;
+	__u32 rule_id;
+	__u32 policy_gen;
+	__u64 cgroup_id;
+	__u8 family;		/* enum vouch_egress_family */
+	__u8 protocol;		/* IPPROTO_* */
+	__u16 port;		/* host order */
+	__u32 sock_type;	/* SOCK_STREAM, SOCK_DGRAM, ... */
+	__u8 addr[16];		/* IPv4 in the first 4 bytes */
+	char comm[VOUCH_COMM_LEN];
+};
+
 #ifndef __VMLINUX_H__
+_Static_assert(sizeof(struct vouch_egress_key) == 32, "egress_key ABI");
+_Static_assert(sizeof(struct vouch_rule_key) == 8, "rule_key ABI");
+_Static_assert(sizeof(struct vouch_egress_range) == 12, "egress_range ABI");
+_Static_assert(sizeof(struct vouch_egress_rule) == 200, "egress_rule ABI");
+_Static_assert(sizeof(struct vouch_connect_sample) == 16, "sample ABI");
+_Static_assert(sizeof(struct vouch_connect_event) == 96, "connect_event ABI");
 _Static_assert(sizeof(struct vouch_cgroup_event) == 528, "cgroup_event ABI");
 _Static_assert(sizeof(struct vouch_globals) == 152, "vouch_globals ABI");
 _Static_assert(sizeof(struct vouch_cgroup_key) == 16, "cgroup_key ABI");

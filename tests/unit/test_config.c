@@ -172,7 +172,7 @@ Test(config, unknown_keys_are_reported)
 			"rules, node_name, agent_id, log, events, collector" },
 		{ 4, 3, "unknown key 'levle' in log; valid keys: level, format" },
 		{ 6, 3, "unknown key 'outptu' in events; valid keys: output, "
-			"loss_report_ms, ring_buffer_kb" });
+			"loss_report_ms, ring_buffer_kb, sample_allowed_connects" });
 }
 
 Test(config, wrong_types_and_values_are_all_reported)
@@ -336,4 +336,18 @@ Test(config, no_collector_means_no_spool)
 	cr_assert_null(cfg->collector_url);
 	cr_assert_null(cfg->spool_dir);
 	config__free(cfg);
+}
+
+Test(config, connect_sampling_is_off_unless_asked)
+{
+	struct vouchd_config *cfg = load_text("rules: r\n");
+
+	cr_assert_not_null(cfg);
+	cr_assert_eq(cfg->sample_allowed_connects, 0);
+	config__free(cfg);
+	cfg = load_text("rules: r\nevents:\n  sample_allowed_connects: 1000\n");
+	cr_assert_not_null(cfg);
+	cr_assert_eq(cfg->sample_allowed_connects, 1000);
+	config__free(cfg);
+	cr_assert_null(load_text("rules: r\nevents:\n  sample_allowed_connects: -1\n"));
 }

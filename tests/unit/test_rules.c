@@ -308,7 +308,7 @@ Test(rules, unknown_keys_name_the_valid_ones)
 			 "allow, deny" },
 		{ 12, 5, "unknown key 'colour' in a scope; valid keys: name, "
 			 "match, mode, exec, deny_direct_loader, "
-			 "deny_anonymous, check_scripts" });
+			 "deny_anonymous, check_scripts, egress" });
 }
 
 Test(rules, duplicate_key_points_at_the_second)
@@ -441,7 +441,7 @@ Test(rules, exception_needs_every_field)
 	cr_assert_null(load_text("version: 1\nexceptions:\n  - scope: host\n"
 				 "  - 42\n"));
 	ASSERT_ERRORS(
-		{ 3, 5, "missing required key 'exec' in an exception" },
+		{ 3, 5, "missing required key 'exec' or 'egress' in an exception" },
 		{ 3, 5, "missing required key 'reason' in an exception" },
 		{ 3, 5, "missing required key 'owner' in an exception" },
 		{ 3, 5, "missing required key 'expires' in an exception" },
@@ -615,4 +615,60 @@ Test(rules, errors_keep_earlier_diagnostics)
 Test(rules, free_accepts_null)
 {
 	rules__free(NULL);
+}
+
+Test(rules, egress_sections_load)
+{
+	struct vouch_rules *r = load_text(
+		"version: 1\n"
+		"deny:\n"
+		"  egress: [{cidr: 169.254.169.254, ports: 80}]\n"
+		"scopes:\n"
+		"  - name: web\n"
+		"    match: {cgroup: /web}\n"
+		"    egress:\n"
+		"      allow: [{cidr: 10.0.0.0/8, ports: [443, 8443], protocol: tcp}]\n"
+		"      deny: [{cidr: \"::/0\"}]\n"
+		"exceptions:\n"
+		"  - scope: web\n"
+		"    egress: {cidr: 192.0.2.1, ports: 22}\n"
+		"    reason: r\n"
+		"    owner: o\n"
+		"    expires: 2099-01-01T00:00:00Z\n");
+
+	cr_assert_not_null(r);
+	cr_assert_eq(r->deny_egress.n_deny, 1);
+	cr_assert(r->scopes[1].egress.has_allowlist);
+	cr_assert_eq(r->scopes[1].egress.n_allow, 2);
+	cr_assert_eq(r->scopes[1].egress.n_deny, 1);
+	cr_assert_eq(r->scopes[0].egress.has_allowlist, 0);
+	cr_assert_null(r->exceptions[0].path);
+	cr_assert_eq(r->exceptions[0].n_egress, 1);
+	cr_assert_eq(r->exceptions[0].egress[0].port_lo, 22);
+	rules__free(r);
+}
+
+Test(rules, egress_errors_have_places)
+{
+	cr_assert_null(load_text(
+		"version: 1\n"
+		"deny:\n"
+		"  egress: {cidr: 10.0.0.0/8}\n"
+		"scopes:\n"
+		"  - name: web\n"
+		"    match: {cgroup: /web}\n"
+		"    egress:\n"
+		"      allow: [{cidr: 10.0.0.0/88}]\n"
+		"      permit: []\n"
+		"exceptions:\n"
+		"  - exec: /usr/bin/x\n"
+		"    egress: {cidr: 10.0.0.1}\n"
+		"    reason: r\n"
+		"    owner: o\n"
+		"    expires: 2099-01-01T00:00:00Z\n"));
+	ASSERT_ERRORS(
+		{ 3, 11, "expected a list of egress entries, got a mapping" },
+		{ 8, 22, "'10.0.0.0/88': the prefix length must be 0 to 32" },
+		{ 9, 7, "unknown key 'permit' in egress; valid keys: allow, deny" },
+		{ 12, 13, "an exception covers 'exec' or 'egress', not both" });
 }
