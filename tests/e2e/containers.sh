@@ -19,7 +19,7 @@ make_rootfs() {
 	done
 	cp /bin/busybox "$ROOTFS/bin/busybox"
 	cp /bin/busybox "$ROOTFS/opt/busybox"
-	for d in sh echo sleep cat true; do
+	for d in sh echo sleep cat true nc; do
 		ln -sf busybox "$ROOTFS/bin/$d"
 	done
 }
@@ -94,12 +94,17 @@ images:
     environment: test
     exec:
       allow: ["/bin/"]
+    egress:
+      allow: []
   - digest: $DIGEST_C
     service: tools
     version: "2.1"
     deploy_id: deploy-9
     exec:
       allow: ["/bin/", "/opt/"]
+    egress:
+      allow:
+        - {cidr: 127.0.0.1/32, ports: 1-65535, protocol: tcp}
 $extra
 YAML
 }

@@ -65,6 +65,22 @@ check "image C: the same /opt/busybox runs" [ -e "$W/out/c-tool" ]
 check "image C: no exec of it is reported" \
 	[ "$(count_events '.kind == "exec" and .workload.containerId == "'$P-c'"')" = 0 ]
 
+# --- egress by image: A may reach nothing, C may reach loopback TCP
+# (each container has a network namespace of its own, loopback only)
+probe='nc -w 1 127.0.0.1 9 < /dev/null 2> /out/nc-$0; echo "rc=$?" >> /out/nc-$0'
+make_bundle "$P-na" "$(annotations "$DIGEST_A")" /bin/sh -c "$probe" A
+make_bundle "$P-nc" "$(annotations "$DIGEST_C" deploy-9)" /bin/sh -c "$probe" C
+run_container "$P-na"
+run_container "$P-nc"
+check "egress: image A's connect is refused (EPERM)" \
+	grep -qi "not permitted" "$W/out/nc-A"
+check "egress: image C's connect reaches the network (refused by no listener)" \
+	grep -qi "refused" "$W/out/nc-C"
+check "egress: the refusal names the container and its image" ev '
+	.kind == "connect" and .action == "refused" and
+	.workload.containerId == "'$P-na'" and .workload.imageDigest == "'$DIGEST_A'" and
+	.network.destAddr == "127.0.0.1" and .network.destPort == 9'
+
 # --- a fork without exec keeps its container: its denied exec names it
 make_bundle "$P-fork" "$(annotations "$DIGEST_A")" \
 	/bin/sh -c '( sleep 0.1; /opt/busybox true ) & wait; echo done > /out/fork-done'
