@@ -16,9 +16,12 @@
 // A step: { name, request: "list"|"watch", expect: {param: value|null},
 //   status (default 200), body: FILE (a JSON answer) or events: FILE (a
 //   watch stream, one event a line), end: "close"|"hold"|"cut",
-//   rotate_token: "NEW" (written to the token file before a cut) }.
+//   rotate_token: "NEW" (written to the token file before a cut),
+//   inflate (below) }.
 // "cut" sends every line but the last, then half of it, then destroys the
-// connection. A request that does not match its step is answered 400 and
+// connection. inflate: { line (of a watch stream), path ("a.b.0.c"), key,
+// bytes } adds an annotation-like member of that many bytes at serve time,
+// so that hostile sizes need no huge fixture. A request that does not match its step is answered 400 and
 // reported; the step waits for a request that does.
 'use strict';
 
@@ -90,6 +93,18 @@ function finish(res, s) {
 	res.end();
 }
 
+// The JSON text with s.inflate applied; text itself when there is none.
+function inflate(text, inf) {
+	if (!inf)
+		return text;
+	const doc = JSON.parse(text);
+	let at = doc;
+	for (const part of inf.path.split('.'))
+		at = at[part];
+	at[inf.key] = 'x'.repeat(inf.bytes);
+	return JSON.stringify(doc);
+}
+
 function cut(res, lines) {
 	const last = lines.pop();
 	const head = lines.map((l) => l + '\n').join('') +
@@ -101,6 +116,9 @@ function cut(res, lines) {
 function serveWatch(res, s) {
 	const text = fs.readFileSync(path.join(served, s.events), 'utf8');
 	const lines = text.split('\n').filter((l) => l.length);
+
+	if (s.inflate)
+		lines[s.inflate.line] = inflate(lines[s.inflate.line], s.inflate);
 
 	res.writeHead(200, { 'Content-Type': 'application/json',
 		'X-Replay-Source': source(s.events) });
@@ -117,7 +135,8 @@ function serveWatch(res, s) {
 }
 
 function serveBody(res, s) {
-	const body = fs.readFileSync(path.join(served, s.body));
+	const body = inflate(fs.readFileSync(path.join(served, s.body), 'utf8'),
+		s.inflate);
 
 	res.writeHead(s.status || 200, { 'Content-Type': 'application/json',
 		'X-Replay-Source': source(s.body) });

@@ -23,7 +23,8 @@
 #include "log.h"
 
 #define NODE		"k8s-e2e-node"
-#define SCENARIO	"tests/fixtures/k8s/scenario-main.json"
+#define MAIN		"tests/fixtures/k8s/scenario-main.json"
+#define HOSTILE		"tests/fixtures/k8s/scenario-hostile.json"
 #define WAIT_MS		60000	/* a bound on waiting, not a timing claim */
 
 /* Container IDs as the recordings hold them (see the fixtures' README). */
@@ -39,6 +40,7 @@ static char token_path[128], report_path[128];
 static pid_t server = -1;
 static int port;
 static struct k8s *k;
+static FILE *logs;
 
 static int rm_entry(const char *path, const struct stat *st, int flag,
 		    struct FTW *ftw)
@@ -55,7 +57,7 @@ static void make_pki(void)
 	cr_assert_eq(system(cmd), 0, "make_test_pki failed");
 }
 
-static void start_server(void)
+static void start_server(const char *scenario)
 {
 	char cert[128], key[128], line[32];
 	int out[2];
@@ -70,7 +72,7 @@ static void start_server(void)
 		dup2(out[1], 1);
 		close(out[0]);
 		execlp("node", "node", "tests/k8s/replay.js", "--scenario",
-		       SCENARIO, "--token-file", token_path, "--report",
+		       scenario, "--token-file", token_path, "--report",
 		       report_path, "--cert", cert, "--key", key, NULL);
 		_exit(127);
 	}
@@ -87,7 +89,9 @@ static void setup(void)
 {
 	FILE *f;
 
-	log__setup(LOG_LEVEL_WARN, LOG_FORMAT_TEXT, stderr);
+	logs = tmpfile();
+	cr_assert_not_null(logs);
+	log__setup(LOG_LEVEL_INFO, LOG_FORMAT_TEXT, logs);
 	strcpy(dir, "/tmp/vouch-test-k8s-XXXXXX");
 	cr_assert_not_null(mkdtemp(dir));
 	snprintf(token_path, sizeof(token_path), "%s/token", dir);
@@ -97,7 +101,6 @@ static void setup(void)
 	fputs("replay-token-1\n", f);
 	fclose(f);
 	make_pki();
-	start_server();
 }
 
 static void teardown(void)
@@ -110,14 +113,18 @@ static void teardown(void)
 		server = -1;
 	}
 	nftw(dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+	fclose(logs);
 }
 
 TestSuite(k8s_replay, .init = setup, .fini = teardown, .timeout = 120);
 
-static void config(struct k8s_config *cfg, const char *ca)
+/* Starts the replay of scenario and fills cfg to talk to it. */
+static void config(struct k8s_config *cfg, const char *scenario,
+		   const char *ca)
 {
 	static char url[64], ca_path[128];
 
+	start_server(scenario);
 	k8s__config_init(cfg);
 	snprintf(url, sizeof(url), "https://127.0.0.1:%d", port);
 	snprintf(ca_path, sizeof(ca_path), "%s/pki/%s", dir, ca);
@@ -259,7 +266,7 @@ Test(k8s_replay, list_watch_cut_resume_410_relist)
 	struct k8s_pod_meta m;
 	struct k8s_stats st;
 
-	config(&cfg, "ca.crt");
+	config(&cfg, MAIN, "ca.crt");
 	k = k8s__start(&cfg);
 	cr_assert_not_null(k);
 	cr_assert(wait_for(scenario_done), "the scenario did not complete");
@@ -291,7 +298,7 @@ Test(k8s_replay, resumes_from_last_event_before_the_cut)
 	FILE *f;
 	int found = 0;
 
-	config(&cfg, "ca.crt");
+	config(&cfg, MAIN, "ca.crt");
 	k = k8s__start(&cfg);
 	cr_assert_not_null(k);
 	cr_assert(wait_for(scenario_done));
@@ -320,7 +327,7 @@ Test(k8s_replay, a_server_outside_the_ca_is_never_trusted)
 	struct k8s_pod_meta m;
 	int ok;
 
-	config(&cfg, "other-ca.crt");
+	config(&cfg, MAIN, "other-ca.crt");
 	k = k8s__start(&cfg);
 	cr_assert_not_null(k);
 	cr_assert(wait_for(failed_once));
@@ -329,4 +336,57 @@ Test(k8s_replay, a_server_outside_the_ca_is_never_trusted)
 	cr_assert(strstr(last.last_error, "list") != NULL, "%s",
 		  last.last_error);
 	cr_assert_eq(report_lines(&ok), 0, "a request got through TLS");
+}
+
+static int log_count(const char *needle)
+{
+	char line[4096];
+	int n = 0;
+
+	fflush(logs);
+	rewind(logs);
+	while (fgets(line, sizeof(line), logs))
+		if (strstr(line, needle))
+			n++;
+	fseek(logs, 0, SEEK_END);
+	return n;
+}
+
+static int hostile_done(void)
+{
+	struct k8s_pod_meta m;
+	int ok, n = report_lines(&ok);
+	int back = k8s__lookup(k, ID_FLUENT_CRIO, &m) == 0;
+
+	k8s__meta_free(&m);
+	return n == 4 && ok == 4 && back;
+}
+
+/*
+ * A 3 MiB pod in a LIST is refused alone; a 3 MiB watch event makes the
+ * client re-list; the pod comes back once the server sends it small.
+ */
+Test(k8s_replay, hostile_sizes_refuse_the_pod_then_relist)
+{
+	struct k8s_config cfg;
+	struct k8s_pod_meta m;
+	struct k8s_stats st;
+
+	config(&cfg, HOSTILE, "ca.crt");
+	cfg.max_object_bytes = 1 << 20;
+	k = k8s__start(&cfg);
+	cr_assert_not_null(k);
+	cr_assert(wait_for(hostile_done), "the scenario did not complete");
+
+	k8s__stats(k, &st);
+	cr_assert_eq(st.refused_pods, 1);
+	cr_assert_eq(st.bad_events, 1);
+	cr_assert_eq(st.relists, 1);
+	cr_assert_eq(st.lists, 2);
+	cr_assert_eq(log_count("refused pod 'options/use-kubelet-enabled' (uid e9f2963f-55f2-11e9-84c5-02e422b8a84a): the pod object is"), 1);
+	cr_assert_eq(log_count("a watch event is larger than max_object_kb; re-listing"), 1);
+	/* the other pod of the page was never affected */
+	cr_assert_eq(k8s__lookup(k, ID_FOO_READY, &m), 0);
+	cr_assert_str_eq(m.pod_name, "foo");
+	k8s__meta_free(&m);
 }
