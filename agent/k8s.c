@@ -79,6 +79,7 @@ struct k8s {
 	long backoff_ms;
 	uint64_t rng;
 	int failing;		/* failures since the last success */
+	int desync;		/* a bad event asked for the re-list */
 	struct buf page;
 	struct stream ws;
 };
@@ -357,9 +358,11 @@ static int list_page(struct k8s *k, const char *body, size_t len,
 	return 0;
 }
 
-static void list_finish(struct k8s *k, const char *rv)
+/* Swaps the gathered pages in; how many pods they hold. */
+static size_t list_finish(struct k8s *k, const char *rv)
 {
 	struct cache old;
+	size_t n;
 
 	pthread_mutex_lock(&k->lock);
 	old = k->cur;
@@ -370,11 +373,13 @@ static void list_finish(struct k8s *k, const char *rv)
 	snprintf(k->st.resource_version, sizeof(k->st.resource_version), "%s",
 		 rv);
 	update_counts(k);
+	n = k->cur.n;
 	pthread_mutex_unlock(&k->lock);
 	snprintf(k->rv, sizeof(k->rv), "%s", rv);
 	k->listing = 0;
 	cache_clear(&old);
 	notify(k);
+	return n;
 }
 
 int k8s__feed_list(struct k8s *k, const char *body, size_t len, int last)
@@ -455,6 +460,7 @@ static int bad_event(struct k8s *k, const char *why)
 	pthread_mutex_lock(&k->lock);
 	k->st.bad_events++;
 	pthread_mutex_unlock(&k->lock);
+	k->desync = 1;
 	log_warn("k8s: %s; re-listing, since an update may be lost", why);
 	return K8S_FEED_RELIST;
 }
@@ -766,8 +772,8 @@ static void log_refused(struct k8s *k, const char *what, long status,
 
 	status_message(body, msg, sizeof(msg));
 	if (status == 401 || status == 403)
-		log_error("k8s: the API server refused to %s pods of node '%s' (HTTP %ld: %s); vouchd needs get, list and watch on pods (docs/CONFIG.md)",
-			  what, k->cfg.node_name, status, msg);
+		log_error("k8s: refused to %s pods: HTTP %ld %s; RBAC must allow get, list, watch",
+			  what, status, msg);
 	else if (k->failing == 0)
 		log_warn("k8s: failed to %s pods at '%s': HTTP %ld %s; retrying",
 			 what, k->cfg.api_url, status, msg);
@@ -894,6 +900,7 @@ static int do_list(struct k8s *k)
 {
 	char cont[CONTINUE_MAX + 1] = "", rv[K8S_MAX_RV + 1] = "";
 	unsigned int limit = k->cfg.page_size;
+	size_t n;
 	int err;
 
 	list_begin(k);
@@ -914,10 +921,10 @@ static int do_list(struct k8s *k)
 			break;
 	}
 
-	list_finish(k, rv);
+	n = list_finish(k, rv);
 	succeeded(k);
-	log_info("k8s: listed %llu pods of node '%s' at resourceVersion %s",
-		 (unsigned long long)k->st.pods, k->cfg.node_name, rv);
+	log_info("k8s: listed %zu pods of node '%s' at resourceVersion %s", n,
+		 k->cfg.node_name, rv);
 	return 0;
 }
 
@@ -987,7 +994,8 @@ static char *watch_url(struct k8s *k)
 {
 	char *rv = escape(k, k->rv), *query = NULL, *url = NULL;
 
-	if (rv && asprintf(&query, "&resourceVersion=%s&watch=1&allowWatchBookmarks=true&timeoutSeconds=%ld",
+	if (rv && asprintf(&query, "&resourceVersion=%s&watch=1"
+			   "&allowWatchBookmarks=true&timeoutSeconds=%ld",
 			   rv, k->cfg.watch_timeout_s) >= 0)
 		url = pods_url(k, query);
 	free(query);
@@ -1080,6 +1088,10 @@ static void *run(void *arg)
 		}
 		switch (do_watch(k)) {
 		case WATCH_RELIST:
+			/* a 410 is routine; a lost event may come back at once */
+			if (k->desync && !stopping(k))
+				back_off(k);
+			k->desync = 0;
 			count_relist(k);
 			need_list = 1;
 			break;

@@ -500,7 +500,9 @@ Test(k8s, watch_events_change_the_cache_and_wake_the_caller)
 	cr_assert_str_eq(m.version, "1.0.7");
 	k8s__meta_free(&m);
 
-	cr_assert_eq(feed_text("{\"type\":\"BOOKMARK\",\"object\":{\"kind\":\"Pod\",\"apiVersion\":\"v1\",\"metadata\":{\"resourceVersion\":\"20\"}}}"),
+	cr_assert_eq(feed_text("{\"type\":\"BOOKMARK\",\"object\":{\"kind\":"
+			       "\"Pod\",\"apiVersion\":\"v1\",\"metadata\":"
+			       "{\"resourceVersion\":\"20\"}}}"),
 		     K8S_FEED_APPLIED);
 	k8s__stats(k, &st);
 	cr_assert_str_eq(st.resource_version, "20");
@@ -517,10 +519,17 @@ Test(k8s, watch_events_change_the_cache_and_wake_the_caller)
 Test(k8s, error_events_ask_for_a_relist_or_a_reconnect)
 {
 	cache(0, 0);
-	cr_assert_eq(feed_text("{\"type\":\"ERROR\",\"object\":{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"metadata\":{},\"status\":\"Failure\",\"message\":\"too old resource version: 185325401 (185325402)\",\"reason\":\"Gone\",\"code\":410}}"),
+	/* the line recorded in clux/shipcat, verbatim */
+	cr_assert_eq(feed_text("{\"type\":\"ERROR\",\"object\":{\"kind\":"
+			       "\"Status\",\"apiVersion\":\"v1\",\"metadata\":{},"
+			       "\"status\":\"Failure\",\"message\":\"too old "
+			       "resource version: 185325401 (185325402)\","
+			       "\"reason\":\"Gone\",\"code\":410}}"),
 		     K8S_FEED_RELIST);
 	cr_assert_eq(log_count("expired (410 Gone: too old resource version"), 1);
-	cr_assert_eq(feed_text("{\"type\":\"ERROR\",\"object\":{\"kind\":\"Status\",\"code\":500,\"message\":\"etcd unavailable\"}}"),
+	cr_assert_eq(feed_text("{\"type\":\"ERROR\",\"object\":{\"kind\":"
+			       "\"Status\",\"code\":500,\"message\":"
+			       "\"etcd unavailable\"}}"),
 		     K8S_FEED_RECONNECT);
 	cr_assert_eq(feed_text("{\"type\":\"SURPRISE\",\"object\":{}}"),
 		     K8S_FEED_RELIST);
@@ -607,7 +616,8 @@ Test(k8s, huge_annotations_refuse_the_pod_with_one_log_line)
 	cr_assert_eq(feed_event("MODIFIED", pod), K8S_FEED_APPLIED);
 	k8s__stats(k, &st);
 	cr_assert_eq(st.refused_pods, 1);
-	cr_assert_eq(log_count("refused pod 'options/use-kubelet-enabled' (uid " UID_FLUENT "): the pod object is"), 1);
+	cr_assert_eq(log_count("refused pod 'options/use-kubelet-enabled' (uid "
+			       UID_FLUENT "): the pod object is"), 1);
 	cr_assert_eq(log_count("its containers get the fail action"), 1);
 	json_decref(pod);
 }

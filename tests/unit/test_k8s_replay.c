@@ -383,7 +383,9 @@ Test(k8s_replay, hostile_sizes_refuse_the_pod_then_relist)
 	cr_assert_eq(st.bad_events, 1);
 	cr_assert_eq(st.relists, 1);
 	cr_assert_eq(st.lists, 2);
-	cr_assert_eq(log_count("refused pod 'options/use-kubelet-enabled' (uid e9f2963f-55f2-11e9-84c5-02e422b8a84a): the pod object is"), 1);
+	cr_assert_eq(log_count("refused pod 'options/use-kubelet-enabled' (uid "
+			       "e9f2963f-55f2-11e9-84c5-02e422b8a84a): "
+			       "the pod object is"), 1);
 	cr_assert_eq(log_count("a watch event is larger than max_object_kb; re-listing"), 1);
 	/* the other pod of the page was never affected */
 	cr_assert_eq(k8s__lookup(k, ID_FOO_READY, &m), 0);
