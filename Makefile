@@ -175,7 +175,8 @@ FUZZ_SECONDS ?= 60
 FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined \
 	-fno-sanitize-recover=all -std=gnu11 -D_GNU_SOURCE -Iinclude -Iagent \
 	-Itools/collector -I$(OUTPUT)/proto
-FUZZ_TARGETS := $(OUTPUT)/fuzz/fuzz_yamltree $(OUTPUT)/fuzz/fuzz_batch
+FUZZ_TARGETS := $(OUTPUT)/fuzz/fuzz_yamltree $(OUTPUT)/fuzz/fuzz_batch \
+	$(OUTPUT)/fuzz/fuzz_k8s
 
 $(OUTPUT)/fuzz/fuzz_yamltree: tests/fuzz/fuzz_yamltree.c agent/yamltree.c \
 		agent/diag.c
@@ -187,6 +188,13 @@ $(OUTPUT)/fuzz/fuzz_batch: tests/fuzz/fuzz_batch.c \
 		tools/collector/collector_time.c $(OUTPUT)/proto/vouch.pb-c.c
 	$(call msg,FUZZ,$@)
 	$(Q)mkdir -p $(@D) && $(CLANG) $(FUZZ_CFLAGS) $^ -lprotobuf-c -o $@
+
+$(OUTPUT)/fuzz/fuzz_k8s: tests/fuzz/fuzz_k8s.c agent/k8s.c agent/k8s_pod.c \
+		agent/k8s_config.c agent/log.c agent/utf8.c agent/yamltree.c \
+		agent/diag.c
+	$(call msg,FUZZ,$@)
+	$(Q)mkdir -p $(@D) && $(CLANG) $(FUZZ_CFLAGS) \
+		-DVOUCH_VERSION='"$(VERSION)"' $^ -ljansson -lcurl -lyaml -lbpf -o $@
 
 fuzz: deps $(FUZZ_TARGETS)
 	$(Q)for t in $(FUZZ_TARGETS); do \
