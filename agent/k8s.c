@@ -528,14 +528,18 @@ int k8s__lookup(struct k8s *k, const char *container_id,
 int k8s__lookup_pod(struct k8s *k, const char *pod_uid,
 		    struct k8s_pod_meta *out)
 {
+	char uid[K8S_MAX_UID + 1];
 	struct k8s_pod **pod;
 	int err;
 
 	memset(out, 0, sizeof(*out));
-	if (!pod_uid)
+	if (!pod_uid || strlen(pod_uid) > K8S_MAX_UID)
 		return -ENOENT;
+	/* kubepods-pod<uid>.slice spells the UID's dashes as underscores */
+	for (size_t i = 0; i <= strlen(pod_uid); i++)
+		uid[i] = pod_uid[i] == '_' ? '-' : pod_uid[i];
 	pthread_mutex_lock(&k->lock);
-	pod = cache_uid(&k->cur, pod_uid);
+	pod = cache_uid(&k->cur, uid);
 	if (!pod)
 		err = miss(k);
 	else if ((*pod)->refused)

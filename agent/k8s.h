@@ -36,7 +36,7 @@
 #define K8S_ANNOTATION_DEPLOY_ID "vouch.dev/deploy-id"
 
 struct k8s_config {
-	int enabled;
+	int enabled;		/* set by k8s__config_parse() */
 	char *api_url;		/* https://host:port; default from the env */
 	char *token_file;	/* default K8S_SA_DIR/token */
 	char *ca_file;		/* default K8S_SA_DIR/ca.crt */
@@ -52,7 +52,10 @@ struct k8s_config {
 	size_t max_page_bytes;	/* one LIST page; default 64 MiB */
 };
 
-/* Sets every default that does not depend on the environment. */
+/*
+ * Sets every default that does not depend on the environment; enabled
+ * stays 0 until a `kubernetes:` section is parsed.
+ */
 void k8s__config_init(struct k8s_config *cfg);
 /*
  * Fills what is still unset from the environment: api_url from
@@ -159,7 +162,10 @@ int k8s__feed_watch(struct k8s *k, const char *line, size_t len);
  */
 int k8s__lookup(struct k8s *k, const char *container_id,
 		struct k8s_pod_meta *out);
-/* The pod-level metadata by pod UID; the same answers. */
+/*
+ * The pod-level metadata by pod UID, as the API writes it or as the
+ * systemd cgroup driver does (underscores for dashes); the same answers.
+ */
 int k8s__lookup_pod(struct k8s *k, const char *pod_uid,
 		    struct k8s_pod_meta *out);
 /* 1 once the first LIST completed. */

@@ -32,7 +32,6 @@ static const char *const k8s_keys[] = {
 void k8s__config_init(struct k8s_config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
-	cfg->enabled = 1;
 	cfg->connect_timeout_ms = DEF_CONNECT_TIMEOUT_MS;
 	cfg->request_timeout_ms = DEF_REQUEST_TIMEOUT_MS;
 	cfg->watch_timeout_s = DEF_WATCH_TIMEOUT_S;
@@ -320,6 +319,7 @@ int k8s__config_parse(const struct ydoc *doc, const struct ynode *node,
 	};
 	const struct ynode *n;
 
+	cfg->enabled = 1;
 	/* `kubernetes:` alone turns the provider on with every default */
 	if (node->type == YNODE_SCALAR && node->len == 0 && !node->quoted)
 		return 0;

@@ -467,6 +467,11 @@ Test(k8s, lookups_wait_for_the_first_list)
 	cr_assert_eq(k8s__lookup(k, "cri-o://" ID_FLUENT, &m), 0);
 	cr_assert_str_eq(m.pod_name, "use-kubelet-enabled");
 	k8s__meta_free(&m);
+	cr_assert_eq(k8s__lookup_pod(k, "e9f2963f_55f2_11e9_84c5_02e422b8a84a",
+				     &m), 0, "the systemd cgroup form of the UID");
+	cr_assert_str_eq(m.pod_uid, UID_FLUENT);
+	cr_assert_null(m.container_id);
+	k8s__meta_free(&m);
 	cr_assert_eq(k8s__lookup(k, ID_FOO, &m), -ENOENT);
 	cr_assert_eq(k8s__lookup(k, NULL, &m), -ENOENT);
 	cr_assert_eq(k8s__lookup(k, "not an id", &m), -ENOENT);
@@ -721,6 +726,7 @@ Test(k8s, config_section_sets_every_key)
 		"  max_pods: 300\n"
 		"  max_object_kb: 512\n"
 		"  max_page_mb: 16\n", &cfg), 0);
+	cr_assert(cfg.enabled);
 	cr_assert_str_eq(cfg.api_url, "https://10.96.0.1:443");
 	cr_assert_str_eq(cfg.token_file, "/etc/vouch/sa/token");
 	cr_assert_str_eq(cfg.ca_file, "/run/ca.crt");
@@ -735,6 +741,16 @@ Test(k8s, config_section_sets_every_key)
 	cr_assert_eq(cfg.max_object_bytes, 512 * 1024);
 	cr_assert_eq(cfg.max_page_bytes, 16 << 20);
 	k8s__config_free(&cfg);
+	diags__free(&diags);
+}
+
+Test(k8s, config_can_turn_it_off)
+{
+	struct k8s_config cfg;
+
+	memset(&diags, 0, sizeof(diags));
+	cr_assert_eq(parse_section("kubernetes:\n  enabled: false\n", &cfg), 0);
+	cr_assert_not(cfg.enabled);
 	diags__free(&diags);
 }
 
@@ -775,6 +791,8 @@ Test(k8s, config_empty_section_means_defaults)
 	struct k8s_config cfg;
 
 	memset(&diags, 0, sizeof(diags));
+	k8s__config_init(&cfg);
+	cr_assert_not(cfg.enabled, "off until the section is there");
 	cr_assert_eq(parse_section("kubernetes:\n", &cfg), 0);
 	cr_assert(cfg.enabled);
 	cr_assert_eq(cfg.max_pods, 1024);

@@ -392,3 +392,22 @@ Test(k8s_replay, hostile_sizes_refuse_the_pod_then_relist)
 	cr_assert_str_eq(m.pod_name, "foo");
 	k8s__meta_free(&m);
 }
+
+/* Without a readable token nothing is sent, and the reason is kept. */
+Test(k8s_replay, a_missing_token_file_sends_nothing)
+{
+	struct k8s_config cfg;
+	char missing[160];
+	int ok;
+
+	config(&cfg, MAIN, "ca.crt");
+	snprintf(missing, sizeof(missing), "%s/no-such-token", dir);
+	cfg.token_file = missing;
+	k = k8s__start(&cfg);
+	cr_assert_not_null(k);
+	cr_assert(wait_for(failed_once));
+	cr_assert(strstr(last.last_error, "cannot use the token file"), "%s",
+		  last.last_error);
+	cr_assert_not(k8s__synced(k));
+	cr_assert_eq(report_lines(&ok), 0);
+}
