@@ -658,8 +658,10 @@ static int set_headers(struct k8s *k)
 	err = read_token(k->cfg.token_file, tok + strlen(tok), TOKEN_MAX);
 	if (err) {
 		snprintf(k->errbuf, sizeof(k->errbuf),
-			 "cannot use the token file '%s': %s",
-			 k->cfg.token_file, strerror(-err));
+			 "cannot use the token file '%s': %s", k->cfg.token_file,
+			 err == -EBADMSG ? "not printable ASCII" :
+			 err == -ENODATA ? "empty" :
+			 err == -EFBIG ? "too large" : strerror(-err));
 		free(tok);
 		return err;
 	}

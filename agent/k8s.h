@@ -46,10 +46,10 @@ struct k8s_config {
 	long watch_timeout_s;	/* asked of the server; default 300 */
 	long backoff_min_ms;	/* default 200 */
 	long backoff_max_ms;	/* default 30000 */
-	unsigned int page_size;	/* LIST limit; default 250 */
+	unsigned int page_size;	/* LIST limit; default 100 */
 	unsigned int max_pods;	/* cache bound; default 1024 */
 	size_t max_object_bytes;	/* one pod or watch event; 2 MiB */
-	size_t max_page_bytes;	/* one LIST page; default 64 MiB */
+	size_t max_page_bytes;	/* one LIST page; default 16 MiB */
 };
 
 /*

@@ -16,10 +16,10 @@
 #define DEF_WATCH_TIMEOUT_S	300
 #define DEF_BACKOFF_MIN_MS	200
 #define DEF_BACKOFF_MAX_MS	30000
-#define DEF_PAGE_SIZE		250
+#define DEF_PAGE_SIZE		100
 #define DEF_MAX_PODS		1024
 #define DEF_MAX_OBJECT_BYTES	(2U << 20)	/* etcd stores at most 1.5 MiB */
-#define DEF_MAX_PAGE_BYTES	(64U << 20)
+#define DEF_MAX_PAGE_BYTES	(16U << 20)
 #define URL_MAX			2048
 
 static const char *const k8s_keys[] = {

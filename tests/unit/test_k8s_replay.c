@@ -16,6 +16,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <criterion/criterion.h>
 
@@ -69,6 +70,8 @@ static void start_server(const char *scenario)
 	server = fork();
 	cr_assert_geq(server, 0);
 	if (server == 0) {
+		/* the server goes with the test, however the test ends */
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
 		dup2(out[1], 1);
 		close(out[0]);
 		execlp("node", "node", "tests/k8s/replay.js", "--scenario",
