@@ -135,7 +135,10 @@ struct k8s;
  * and k8s__feed_watch(). cfg is copied. NULL and errno on failure.
  */
 struct k8s *k8s__new(const struct k8s_config *cfg);
-/* k8s__new() and the thread that lists and watches. */
+/*
+ * k8s__new() and the thread that lists and watches; cfg must have been
+ * through k8s__config_fill() (api_url, token_file, node_name set).
+ */
 struct k8s *k8s__start(const struct k8s_config *cfg);
 /* Stops the thread (aborting a request in flight), frees. NULL-safe. */
 void k8s__stop(struct k8s *k);
