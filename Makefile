@@ -184,7 +184,8 @@ FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined \
 	-fno-sanitize-recover=all -std=gnu11 -D_GNU_SOURCE -Iinclude -Iagent \
 	-Itools/collector -I$(OUTPUT)/proto
 FUZZ_TARGETS := $(OUTPUT)/fuzz/fuzz_yamltree $(OUTPUT)/fuzz/fuzz_batch \
-	$(OUTPUT)/fuzz/fuzz_attest $(OUTPUT)/fuzz/fuzz_egress
+	$(OUTPUT)/fuzz/fuzz_attest $(OUTPUT)/fuzz/fuzz_egress \
+	$(OUTPUT)/fuzz/fuzz_k8s
 
 $(OUTPUT)/fuzz/fuzz_yamltree: tests/fuzz/fuzz_yamltree.c agent/yamltree.c \
 		agent/diag.c
@@ -207,6 +208,13 @@ $(OUTPUT)/fuzz/fuzz_attest: tests/fuzz/fuzz_attest.c agent/attest.c \
 		agent/utc.c agent/allowlist.c agent/yamltree.c agent/diag.c
 	$(call msg,FUZZ,$@)
 	$(Q)mkdir -p $(@D) && $(CLANG) $(FUZZ_CFLAGS) $^ -ljansson -lcrypto -lyaml -o $@
+
+$(OUTPUT)/fuzz/fuzz_k8s: tests/fuzz/fuzz_k8s.c agent/k8s.c agent/k8s_pod.c \
+		agent/k8s_config.c agent/log.c agent/utf8.c agent/yamltree.c \
+		agent/diag.c
+	$(call msg,FUZZ,$@)
+	$(Q)mkdir -p $(@D) && $(CLANG) $(FUZZ_CFLAGS) \
+		-DVOUCH_VERSION='"$(VERSION)"' $^ -ljansson -lcurl -lyaml -lbpf -o $@
 
 fuzz: deps $(FUZZ_TARGETS)
 	$(Q)for t in $(FUZZ_TARGETS); do \
