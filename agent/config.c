@@ -27,7 +27,7 @@
 
 static const char *const top_keys[] = {
 	"rules", "node_name", "agent_id", "log", "events", "collector",
-	"metadata", NULL
+	"metadata", "kubernetes", NULL
 };
 static const char *const metadata_keys[] = {
 	"deploy_dir", "oci_locations", NULL
@@ -431,6 +431,10 @@ static void parse_top(struct cfg_loader *ld, const struct ynode *root)
 	node = ytree__get(root, "metadata");
 	if (node)
 		parse_metadata(ld, node);
+	node = ytree__get(root, "kubernetes");
+	if (node)
+		k8s__config_parse(ld->doc, node, ld->dir, &ld->cfg->k8s,
+				  ld->diags);
 }
 
 static char *default_node_name(void)
@@ -495,6 +499,7 @@ static struct vouchd_config *config_new(void)
 	cfg->loss_report_ms = CONFIG_LOSS_MS_DEFAULT;
 	cfg->ring_buffer_bytes = CONFIG_RINGBUF_KB_DEFAULT * 1024;
 	cfg->spool_max_bytes = (uint64_t)CONFIG_SPOOL_MB_DEFAULT << 20;
+	k8s__config_init(&cfg->k8s);
 	return cfg;
 }
 
@@ -540,6 +545,7 @@ void config__free(struct vouchd_config *cfg)
 	free(cfg->collector_key);
 	free(cfg->spool_dir);
 	free(cfg->deploy_dir);
+	k8s__config_free(&cfg->k8s);
 	for (size_t i = 0; cfg->oci_locations && cfg->oci_locations[i]; i++)
 		free(cfg->oci_locations[i]);
 	free(cfg->oci_locations);

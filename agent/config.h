@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include "diag.h"
 #include "log.h"
+#include "k8s.h"
 
 struct vouchd_config {
 	char *rules_path;	/* required */
@@ -27,6 +28,7 @@ struct vouchd_config {
 	/* where workload metadata comes from */
 	char *deploy_dir;	/* per systemd unit; default /etc/vouch/deploy */
 	char **oci_locations;	/* NULL-terminated; NULL: the built-in list */
+	struct k8s_config k8s;	/* pods on this node, when enabled */
 };
 
 #define CONFIG_OCI_LOCATIONS_MAX	16

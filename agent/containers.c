@@ -14,6 +14,7 @@
 #include "container_id.h"
 #include "containers.h"
 #include "events.h"
+#include "k8s.h"
 #include "log.h"
 #include "oci.h"
 #include "policy.h"
@@ -195,14 +196,64 @@ static int below_root(const struct policy *p, const char *path)
 	return 0;
 }
 
+/* Copies a pod's metadata; the OCI provider fills what it leaves out. */
+static int adopt_pod(struct workload_meta *m, const struct k8s_pod_meta *pm)
+{
+	int err = 0;
+
+	err |= workload__set(&m->namespace_, pm->namespace);
+	err |= workload__set(&m->pod, pm->pod_name);
+	err |= workload__set(&m->pod_uid, pm->pod_uid);
+	err |= workload__set(&m->container_name, pm->container_name);
+	err |= workload__set(&m->service, pm->service);
+	err |= workload__set(&m->version, pm->version);
+	err |= workload__set(&m->deploy_id, pm->deploy_id);
+	err |= workload__set(&m->image_ref, pm->image_ref ? pm->image_ref :
+			     pm->image);
+	/* a runtime's local image ID is not a digest an attestation names */
+	if (pm->digest_from_repo)
+		err |= workload__set(&m->image_digest, pm->image_digest);
+	if (pm->n_labels && !m->labels) {
+		m->labels = calloc(pm->n_labels, sizeof(*m->labels));
+		for (size_t i = 0; m->labels && i < pm->n_labels; i++, m->n_labels++) {
+			m->labels[i].key = strdup(pm->labels[i].key);
+			m->labels[i].value = strdup(pm->labels[i].value);
+		}
+	}
+	err |= workload__set(&m->source, "kubernetes");
+	return err ? -ENOMEM : 0;
+}
+
+/* The Kubernetes provider: 0, -ENOENT (not yet), or -EBADMSG (refused). */
+static int ask_kubernetes(struct containers *c, struct container *ct)
+{
+	struct k8s_pod_meta pm = { 0 };
+	int err;
+
+	if (!c->cfg.k8s)
+		return -ENOENT;
+	err = k8s__lookup(c->cfg.k8s, ct->cid.id, &pm);
+	if (err == -EAGAIN)
+		err = -ENOENT;
+	if (err == -EBADMSG)
+		snprintf(ct->why, sizeof(ct->why),
+			 "the API server's pod for container %s was refused (see the log)",
+			 ct->cid.id);
+	if (!err)
+		err = adopt_pod(&ct->meta, &pm);
+	k8s__meta_free(&pm);
+	return err;
+}
+
 /*
- * Asks the providers. 0 when identified; -ENOENT when nothing is known
+ * Asks the providers, Kubernetes first, then the OCI config.json for
+ * what it leaves out. 0 when identified; -ENOENT when nothing is known
  * yet (worth retrying); another error when what is there is unusable.
  */
 static int identify(struct containers *c, struct container *ct)
 {
 	const struct policy *p = kernel__active(c->kernel);
-	int err;
+	int err, oci;
 
 	if (!ct->path)
 		return -ENOENT;
@@ -214,14 +265,19 @@ static int identify(struct containers *c, struct container *ct)
 	}
 	ct->is_container = 1;
 	workload__meta_clear(&ct->meta);
-	err = oci__lookup(c->cfg.oci_locations, ct->cid.id, &ct->meta, ct->why,
+	err = ask_kubernetes(c, ct);
+	if (err && err != -ENOENT)
+		return err;
+	oci = oci__lookup(c->cfg.oci_locations, ct->cid.id, &ct->meta, ct->why,
 			  sizeof(ct->why));
-	if (!err) {
-		ct->meta.runtime = ct->cid.runtime;
-		err = workload__set(&ct->meta.container_id, ct->cid.id);
-		if (!err && ct->cid.pod_uid[0])
-			err = workload__set(&ct->meta.pod_uid, ct->cid.pod_uid);
-	}
+	if (err == 0 && oci == -ENOENT)
+		oci = 0;
+	if (oci)
+		return oci;
+	ct->meta.runtime = ct->cid.runtime;
+	err = workload__set(&ct->meta.container_id, ct->cid.id);
+	if (!err && ct->cid.pod_uid[0])
+		err = workload__set(&ct->meta.pod_uid, ct->cid.pod_uid);
 	if (!err)
 		ct->identified = 1;
 	return err;

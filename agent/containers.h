@@ -17,9 +17,12 @@
 struct containers;
 struct events;
 
+struct k8s;
+
 struct containers_config {
 	const char *cgroup_mount;
 	const char *const *oci_locations;	/* NULL: oci_default_locations */
+	struct k8s *k8s;			/* NULL: no Kubernetes provider */
 };
 
 struct containers *containers__new(struct kernel *k, struct events *e,

@@ -22,6 +22,7 @@
 #include "config.h"
 #include "containers.h"
 #include "events.h"
+#include "k8s.h"
 #include "kernel.h"
 #include "log.h"
 #include "policy.h"
@@ -41,6 +42,7 @@ struct agent {
 	struct events *events;
 	struct containers *containers;
 	struct units *units;
+	struct k8s *k8s;		/* NULL: no Kubernetes provider */
 	struct spool *spool;
 	struct shipper *shipper;
 	uint32_t next_gen;
@@ -303,6 +305,31 @@ static int open_delivery(struct agent *a)
 	return err;
 }
 
+/* The Kubernetes provider, when the config has a kubernetes: section. */
+static int open_k8s(struct agent *a)
+{
+	struct k8s_config *kc = &a->cfg->k8s;
+	int err;
+
+	if (!kc->enabled)
+		return 0;
+	err = k8s__config_fill(kc);
+	if (err) {
+		log_error("k8s: no API server: set kubernetes.api_url or run in a pod (%s)",
+			  strerror(-err));
+		return err;
+	}
+	a->k8s = k8s__start(kc);
+	if (!a->k8s) {
+		err = -errno;
+		log_error("k8s: failed to start the provider: %s", strerror(-err));
+		return err;
+	}
+	log_info("k8s: watching pods of node %s at %s", kc->node_name,
+		 kc->api_url);
+	return 0;
+}
+
 static int open_events(struct agent *a)
 {
 	struct events_identity id = {
@@ -314,6 +341,7 @@ static int open_events(struct agent *a)
 		.cgroup_mount = a->cgroup_mount,
 		.oci_locations = (const char *const *)a->cfg->oci_locations,
 	};
+	int err;
 
 	a->sink = sink__open(a->cfg->events_output);
 	if (!a->sink) {
@@ -327,6 +355,10 @@ static int open_events(struct agent *a)
 			  strerror(errno));
 		return -errno;
 	}
+	err = open_k8s(a);
+	if (err)
+		return err;
+	ccfg.k8s = a->k8s;
 	a->containers = containers__new(a->kernel, a->events, &ccfg);
 	if (!a->containers)
 		return -ENOMEM;
@@ -481,6 +513,7 @@ static void close_all(struct agent *a)
 	if (a->hold_timer_fd >= 0)
 		close(a->hold_timer_fd);
 	containers__free(a->containers);
+	k8s__stop(a->k8s);
 	units__free(a->units);
 	if (a->signal_fd >= 0)
 		close(a->signal_fd);
