@@ -668,3 +668,35 @@ Test(oci, invalid_vouch_digest_is_not_taken)
 		  !strcmp(meta.image_digest, DIGEST_B))),
 		  "rc %d, digest '%s'", rc, meta.image_digest);
 }
+
+/*
+ * BUG: an error other than ENOENT while opening (ENOTDIR, EACCES, ELOOP)
+ * leaves why empty, so the fail action's event says nothing.
+ */
+Test(oci, every_error_says_why)
+{
+	char label[512];
+
+	write_file("not-a-dir", "x");
+	snprintf(label, sizeof(label), "bundle=%s/not-a-dir", dir);
+	write_state("runc/" ID "/state.json", label);
+	cr_assert_lt(lookup(runc_then_containerd, ID), 0);
+	cr_assert(strstr(why, "not-a-dir/config.json"), "why: '%s'", why);
+}
+
+/*
+ * BUG (hardening): runc writes the bundle as an absolute path; a relative
+ * or empty one is resolved against vouchd's working directory or "/".
+ */
+Test(oci, bundle_must_be_an_absolute_path)
+{
+	cr_assert_eq(chdir(dir), 0);
+	write_config("rel/config.json", "\"vouch.dev/service\": \"relative\"");
+	write_state("runc/" ID "/state.json", "bundle=rel");
+	cr_assert_eq(lookup(runc_then_containerd, ID), -EINVAL,
+		     "took %s", meta.source);
+	workload__meta_clear(&meta);
+	write_state("runc/" ID "/state.json", "bundle=");
+	cr_assert_eq(lookup(runc_then_containerd, ID), -EINVAL,
+		     "took %s", meta.source);
+}

@@ -173,6 +173,14 @@ Test(rules_workloads, empty_containers_section_takes_the_defaults)
 	cr_assert_eq(c->check_scripts, 1);
 }
 
+Test(rules_workloads, containers_mode_follows_the_file_mode_wherever_written)
+{
+	struct vouch_rules *r = load_ok("version: 1\ncontainers: {}\n"
+					"mode: off\n");
+
+	cr_assert_eq(r->containers.mode, VOUCH_MODE_OFF);
+}
+
 Test(rules_workloads, no_containers_section_declares_nothing)
 {
 	struct vouch_rules *r = load_ok("version: 1\n");
