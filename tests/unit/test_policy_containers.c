@@ -675,3 +675,37 @@ Test(policy_containers, held_exec_honours_exceptions_like_the_kernel)
 			   "/opt/debug/tool", NULL), 1);
 	cr_assert(allowed(SCOPE_IMAGE_A, "/opt/debug/tool", &rule));
 }
+
+/* The same BUG: an exception waives a deny entry too, as in the kernel. */
+Test(policy_containers, held_exec_exception_waives_a_deny)
+{
+	uint32_t rule = 0;
+	char text[2048];
+
+	snprintf(text, sizeof(text), "%s"
+		 "exceptions:\n"
+		 "  - exec: /tmp/probe\n"
+		 "    reason: incident 43\n"
+		 "    owner: sre\n"
+		 "    expires: 2099-01-01T00:00:00Z\n", base_rules);
+	compile(text);
+	cr_assert(allowed(SCOPE_IMAGE_A, "/tmp/probe", &rule));
+	cr_assert_str_eq(policy__rule(pol, rule)->list, "exception");
+	cr_assert_not(allowed(SCOPE_IMAGE_A, "/tmp/other", &rule));
+}
+
+Test(policy_containers, expired_exception_waives_nothing)
+{
+	uint32_t rule = 0;
+	char text[2048];
+
+	snprintf(text, sizeof(text), "%s"
+		 "exceptions:\n"
+		 "  - exec: /opt/debug/tool\n"
+		 "    reason: incident 41\n"
+		 "    owner: sre\n"
+		 "    expires: 2020-01-01T00:00:00Z\n", base_rules);
+	compile(text);
+	cr_assert_not(allowed(SCOPE_IMAGE_A, "/opt/debug/tool", &rule));
+	cr_assert_not(allowed(SCOPE_UNATTESTED, "/opt/debug/tool", &rule));
+}
