@@ -274,6 +274,11 @@ Test(oci, not_json_is_refused_with_its_position)
 	cr_assert_eq(parse("{\"annotations\": {\"vouch.dev/service\": \"web\"}\n"
 			   "  \"x\": 1}"), -EINVAL);
 	cr_assert(strstr(why, "config.json:2:"), "why: %s", why);
+	/* one document, nothing after it */
+	workload__meta_clear(&meta);
+	cr_assert_eq(parse("{} {}"), -EINVAL);
+	workload__meta_clear(&meta);
+	cr_assert_eq(parse("{\"annotations\": {}} trailing"), -EINVAL);
 }
 
 Test(oci, truncated_json_is_refused)

@@ -310,6 +310,18 @@ Test(rules_workloads, a_root_is_no_scope_pattern)
 			       "scope 'containers' (line 3)" });
 }
 
+/*
+ * BUG: "/" as a container root puts every cgroup of the machine below a
+ * root: the kernel holds every first exec of every service as a pending
+ * container, which vouchd then fails (kills, in enforce mode).
+ */
+Test(rules_workloads, the_root_cgroup_is_no_container_root)
+{
+	load_text("version: 1\ncontainers:\n  cgroup_roots: [/]\n");
+	cr_assert_null(loaded, "cgroup_roots: [/] accepted");
+	cr_assert_geq(diags.errors, 1);
+}
+
 /* ---- images: ---- */
 
 Test(rules_workloads, images_every_field)
