@@ -59,7 +59,7 @@ static int parse_scope(const char *leaf, size_t len, struct container_id *out)
 	static const char suffix[] = ".scope";
 	size_t slen = sizeof(suffix) - 1;
 
-	if (len <= slen || strcmp(leaf + len - slen, suffix))
+	if (len <= slen || memcmp(leaf + len - slen, suffix, slen))
 		return -ENOENT;
 	for (size_t i = 0; i < sizeof(scope_kinds) / sizeof(scope_kinds[0]); i++) {
 		size_t plen = strlen(scope_kinds[i].prefix);
@@ -101,29 +101,70 @@ static void find_pod_uid(const char *path, struct container_id *out)
 	out->pod_uid[n] = '\0';
 }
 
+/* One path component that names a container by itself. */
+static int parse_component(const char *s, size_t len, const char *path,
+			   struct container_id *out)
+{
+	static const char crio[] = "crio-";
+	size_t plen = sizeof(crio) - 1;
+
+	if (parse_scope(s, len, out) == 0)
+		return 0;
+	/* CRI-O's cgroupfs manager: crio-<id> (crio-conmon-<id> is not) */
+	if (len == plen + FULL_ID_LEN && !strncmp(s, crio, plen) &&
+	    is_hex_id(s + plen, FULL_ID_LEN)) {
+		set_id(out, s + plen, FULL_ID_LEN, "cri-o");
+		return 0;
+	}
+	if (is_hex_id(s, len)) {
+		/* cgroupfs driver: /docker/<id>, /kubepods/<qos>/pod<uid>/<id> */
+		set_id(out, s, len, strstr(path, "/docker/") ? "docker" :
+		       "containerd");
+		return 0;
+	}
+	return -ENOENT;
+}
+
+/* What kubelet, systemd and the runtimes make that is no container. */
+static int is_infrastructure(const char *leaf)
+{
+	return strstr(leaf, ".slice") || strstr(leaf, ".scope") ||
+	       !strncmp(leaf, "pod", 3) || !strncmp(leaf, "crio-", 5) ||
+	       !strcmp(leaf, "burstable") || !strcmp(leaf, "besteffort");
+}
+
+int container_id__is_infrastructure(const char *path)
+{
+	const char *leaf = strrchr(path, '/');
+
+	leaf = leaf ? leaf + 1 : path;
+	return is_infrastructure(leaf);
+}
+
 int container_id__parse(const char *path, int below_root,
 			struct container_id *out)
 {
-	const char *leaf = strrchr(path, '/');
-	size_t len;
+	const char *stop = path + strlen(path), *start, *leaf;
 
 	memset(out, 0, sizeof(*out));
+	/*
+	 * The nearest component that names a container: a cgroup nested in
+	 * one (crun's "container", systemd inside) is part of it.
+	 */
+	while (stop > path) {
+		for (start = stop; start > path && start[-1] != '/'; start--)
+			;
+		if (!parse_component(start, (size_t)(stop - start), path, out)) {
+			find_pod_uid(path, out);
+			return 0;
+		}
+		stop = start > path ? start - 1 : path;
+	}
+	leaf = strrchr(path, '/');
 	leaf = leaf ? leaf + 1 : path;
-	len = strlen(leaf);
-	if (parse_scope(leaf, len, out) == 0) {
-		find_pod_uid(path, out);
-		return 0;
-	}
-	if (is_hex_id(leaf, len)) {
-		/* cgroupfs driver: /docker/<id>, /kubepods/<qos>/pod<uid>/<id> */
-		set_id(out, leaf, len, strstr(path, "/docker/") ? "docker" :
-		       "containerd");
-		find_pod_uid(path, out);
-		return 0;
-	}
-	if (!below_root || strstr(leaf, ".slice") || !strncmp(leaf, "pod", 3) ||
-	    !is_runc_id(leaf, len))
+	if (!below_root || is_infrastructure(leaf) ||
+	    !is_runc_id(leaf, strlen(leaf)))
 		return -ENOENT;
-	set_id(out, leaf, len, "runc");
+	set_id(out, leaf, strlen(leaf), "runc");
 	return 0;
 }

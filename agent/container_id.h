@@ -26,4 +26,10 @@ struct container_id {
 int container_id__parse(const char *path, int below_root,
 			struct container_id *out);
 
+/*
+ * Whether the cgroup is one runtimes and kubelet make that holds no
+ * container: pod and QoS slices, conmon scopes, systemd scopes.
+ */
+int container_id__is_infrastructure(const char *path);
+
 #endif /* VOUCH_CONTAINER_ID_H */

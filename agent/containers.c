@@ -32,6 +32,7 @@ struct container {
 	int identified;			/* a provider answered */
 	int decided;
 	int preexisting;		/* running before vouchd started */
+	int infrastructure;		/* below a root, but no container */
 	int64_t deadline_ns;		/* CLOCK_MONOTONIC; 0: none */
 	struct vouch_exec_event *held;	/* the exec the kernel stopped */
 	struct policy_container_verdict verdict;	/* image: NULL after */
@@ -259,6 +260,8 @@ static int identify(struct containers *c, struct container *ct)
 		return -ENOENT;
 	if (!ct->is_container &&
 	    container_id__parse(ct->path, below_root(p, ct->path), &ct->cid)) {
+		if (container_id__is_infrastructure(ct->path))
+			return -ECHILD;
 		snprintf(ct->why, sizeof(ct->why),
 			 "cgroup '%.200s' names no container", ct->path);
 		return -EINVAL;
@@ -499,12 +502,35 @@ static void fail(struct containers *c, struct container *ct, const char *what)
 	ct->held = NULL;
 }
 
+/*
+ * A cgroup below a root that holds a runtime's helper, not a container
+ * (conmon, a pod slice): judged as the containers scope, with no hold.
+ */
+static void not_a_container(struct containers *c, struct container *ct)
+{
+	const struct policy *p = kernel__active(c->kernel);
+
+	log_debug("containers: cgroup %.200s holds no container; released",
+		  ct->path);
+	ct->infrastructure = 1;
+	if (p)
+		set_entry(c, ct, p->containers_scope,
+			  (unsigned int)p->rules->containers.mode);
+	ct->decided = 1;
+	ct->deadline_ns = 0;
+	release_container(c, ct);
+	free(ct->held);
+	ct->held = NULL;
+}
+
 static void try_decide(struct containers *c, struct container *ct)
 {
 	int err = identify(c, ct);
 
 	if (!err)
 		decide(c, ct);
+	else if (err == -ECHILD)
+		not_a_container(c, ct);
 	else if (err != -ENOENT)
 		fail(c, ct, "unusable metadata");
 	else if (ct->deadline_ns && now_ns() >= ct->deadline_ns)
@@ -541,6 +567,10 @@ void containers__on_first_exec(struct containers *c,
 		ct->held = malloc(sizeof(*r));
 		if (ct->held)
 			memcpy(ct->held, r, sizeof(*r));
+	}
+	if (ct->decided && ct->infrastructure) {
+		not_a_container(c, ct);
+		return;
 	}
 	if (ct->decided) {
 		/* an exec between the verdict and its entry: same verdict */

@@ -62,8 +62,14 @@ static char *read_small_file(const char *path, size_t *len, char *why,
 	char *buf = NULL;
 	ssize_t got;
 
-	if (fd < 0)
+	if (fd < 0) {
+		int err = errno;
+
+		if (err != ENOENT)
+			snprintf(why, why_len, "%s: %s", path, strerror(err));
+		errno = err;
 		return NULL;
+	}
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
 	    st.st_size > OCI_MAX_FILE_BYTES) {
 		snprintf(why, why_len, "%s: not a regular file of at most %u bytes",
@@ -87,20 +93,25 @@ out:
 	return buf;
 }
 
-static int set_annotation(struct workload_meta *m, const char *key,
-			  const char *value, const char *name)
+static int set_annotation(struct workload_meta *m, size_t i,
+			  const char *value, const char *name, char *why,
+			  size_t why_len)
 {
-	for (size_t i = 0; i < sizeof(annotation_map) / sizeof(annotation_map[0]); i++) {
-		if (strcmp(key, annotation_map[i].key))
-			continue;
-		if (strlen(value) > OCI_MAX_ANNOTATION) {
-			log_warn("oci: %s: annotation '%s' is over %d bytes; ignored",
-				 name, key, OCI_MAX_ANNOTATION);
-			return 0;
-		}
-		return workload__set(field_of(m, annotation_map[i].field), value);
+	const char *key = annotation_map[i].key;
+
+	if (strlen(value) > OCI_MAX_ANNOTATION) {
+		log_warn("oci: %s: annotation '%s' is over %d bytes; ignored",
+			 name, key, OCI_MAX_ANNOTATION);
+		return 0;
 	}
-	return 0;
+	if (annotation_map[i].field == offsetof(struct workload_meta, image_digest) &&
+	    !allowlist__valid_digest(value)) {
+		snprintf(why, why_len, "%s: annotation '%s' is not a sha256 digest",
+			 name, key);
+		return -EINVAL;
+	}
+	return workload__set(field_of(m, annotation_map[i].field), value) ?
+	       -ENOMEM : 0;
 }
 
 /* An image reference pinned by digest names its digest. */
@@ -134,8 +145,16 @@ static int apply_annotations(json_t *obj, const char *name,
 				 name, key);
 			return -EINVAL;
 		}
-		if (set_annotation(m, key, json_string_value(val), name))
-			return -ENOMEM;
+	}
+	/* the map's order is the order of trust, whatever the file's */
+	for (size_t i = 0; i < sizeof(annotation_map) / sizeof(annotation_map[0]); i++) {
+		const char *value = json_string_value(json_object_get(obj,
+						annotation_map[i].key));
+		int err = value ? set_annotation(m, i, value, name, why,
+						 why_len) : 0;
+
+		if (err)
+			return err;
 	}
 	return 0;
 }
@@ -215,7 +234,8 @@ static int parse_runc_state(const char *path, struct workload_meta *m,
 	json_array_foreach(labels, i, label) {
 		const char *s = json_string_value(label);
 
-		if (s && !strncmp(s, "bundle=", 7) &&
+		/* runc writes it absolute; nothing else means anything */
+		if (s && !strncmp(s, "bundle=/", 8) &&
 		    strlen(s + 7) + sizeof("/config.json") < sizeof(bundle))
 			snprintf(bundle, sizeof(bundle), "%s/config.json", s + 7);
 	}
@@ -233,7 +253,9 @@ static int expand(const char *pattern, const char *id, char *out, size_t len)
 	const char *at = strstr(pattern, "{id}");
 	int n;
 
-	if (!at)
+	/* an ID is pasted into a glob: none of its characters may be special */
+	if (!at || !*id || strpbrk(id, "*?[]\\/") || !strcmp(id, ".") ||
+	    !strcmp(id, ".."))
 		return -EINVAL;
 	n = snprintf(out, len, "%.*s%s%s", (int)(at - pattern), pattern, id,
 		     at + 4);

@@ -225,7 +225,7 @@ static int compile_image(struct policy *p, uint32_t id,
 	int err;
 
 	/* the digest names it: services may share one across versions */
-	snprintf(name, sizeof(name), "image:%s%s%.19s", img->service ?
+	snprintf(name, sizeof(name), "image:%.60s%s%.19s", img->service ?
 		 img->service : "", img->service ? "@" : "", img->digest);
 	err = new_container_scope(p, id, name, 1);
 	if (err)
@@ -667,6 +667,22 @@ static const struct policy_path *find_path(const struct policy *p,
 	return NULL;
 }
 
+/* As the kernel does: an unexpired exception waives a denial. */
+static int waived(const struct policy *p, uint32_t scope_id, const char *path,
+		  uint32_t *rule_id)
+{
+	const struct policy_path *e = find_path(p, POLICY_EXCEPTION, scope_id,
+						path);
+	struct timespec boot;
+
+	clock_gettime(CLOCK_BOOTTIME, &boot);
+	if (!e || (e->expires_boot_ns && e->expires_boot_ns <
+		   (uint64_t)boot.tv_sec * 1000000000ULL + (uint64_t)boot.tv_nsec))
+		return 0;
+	*rule_id = e->rule_id;
+	return 1;
+}
+
 int policy__path_allowed(const struct policy *p, uint32_t scope_id,
 			 const char *path, uint32_t *rule_id)
 {
@@ -678,12 +694,12 @@ int policy__path_allowed(const struct policy *p, uint32_t scope_id,
 	e = find_path(p, POLICY_DENY, scope_id, path);
 	if (e) {
 		*rule_id = e->rule_id;
-		return 0;
+		return waived(p, scope_id, path, rule_id);
 	}
 	if (!(p->scopes[scope_id].flags & VOUCH_SCOPE_HAS_ALLOWLIST))
 		return 1;
 	e = find_path(p, POLICY_ALLOW, scope_id, path);
 	if (e)
 		*rule_id = e->rule_id;
-	return e != NULL;
+	return e != NULL || waived(p, scope_id, path, rule_id);
 }

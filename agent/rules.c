@@ -604,8 +604,8 @@ static void parse_match(struct loader *ld, const struct ynode *map,
 }
 
 /* The same path allowed and denied in one scope is a mistake either way. */
-static void check_conflicts(struct loader *ld, const struct ynode *allow,
-			    const struct ynode *deny)
+void rules_check_conflicts(struct loader *ld, const struct ynode *allow,
+			   const struct ynode *deny)
 {
 	struct strset denied = { 0 };
 	const struct strset_entry *hit;
@@ -653,7 +653,7 @@ static void parse_exec(struct loader *ld, const struct ynode *node,
 	if (deny)
 		rules_parse_path_list(ld, deny, 1, &scope->deny);
 	if (allow && deny)
-		check_conflicts(ld, allow, deny);
+		rules_check_conflicts(ld, allow, deny);
 }
 
 static void parse_scope_flags(struct loader *ld, const struct ynode *map,

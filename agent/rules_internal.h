@@ -54,6 +54,9 @@ void rules_list_push(struct loader *ld, const struct ynode *node,
 void rules_list_free(struct rules_list *list);
 void rules_parse_path_list(struct loader *ld, const struct ynode *node,
 			   int dir_ok, struct rules_list *list);
+/* The same path in an allow and a deny list is a mistake either way. */
+void rules_check_conflicts(struct loader *ld, const struct ynode *allow,
+			   const struct ynode *deny);
 void rules_parse_bool(struct loader *ld, const struct ynode *node, int *out);
 void rules_parse_mode(struct loader *ld, const struct ynode *node, int *out);
 void rules_parse_cgroups(struct loader *ld, const struct ynode *node,

@@ -6,6 +6,7 @@
  * match may use.
  */
 #include <errno.h>
+#include <fnmatch.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -132,6 +133,32 @@ static void parse_container_flags(struct loader *ld, const struct ynode *map,
 		rules_parse_bool(ld, node, &c->check_scripts);
 }
 
+/* A root matching "/" would make every cgroup of the machine a container. */
+static void check_root(struct loader *ld, const struct ynode *node)
+{
+	if (node->type == YNODE_SCALAR &&
+	    fnmatch(node->value, "/", FNM_PATHNAME) == 0)
+		rules_err(ld, node,
+			  "container root '%s' matches the root cgroup, where every process lives",
+			  node->value);
+}
+
+static void parse_roots(struct loader *ld, const struct ynode *roots,
+			struct rules_list *list)
+{
+	if (roots->type == YNODE_SEQUENCE && !roots->n_kids) {
+		rules_err(ld, roots, "'cgroup_roots' needs at least one pattern");
+		return;
+	}
+	rules_parse_cgroups(ld, roots, "containers", list);
+	if (roots->type != YNODE_SEQUENCE) {
+		check_root(ld, roots);
+		return;
+	}
+	for (size_t i = 0; i < roots->n_kids; i++)
+		check_root(ld, roots->kids[i]);
+}
+
 void rules_parse_containers(struct loader *ld, const struct ynode *node)
 {
 	struct rules_containers *c = &ld->rules->containers;
@@ -160,7 +187,7 @@ void rules_parse_containers(struct loader *ld, const struct ynode *node)
 	parse_container_flags(ld, node, c);
 	roots = ytree__get(node, "cgroup_roots");
 	if (roots)
-		rules_parse_cgroups(ld, roots, "containers", &c->roots);
+		parse_roots(ld, roots, &c->roots);
 	else
 		defaults_into(ld, default_roots, &c->roots);
 	runtimes = ytree__get(node, "runtimes");
@@ -231,6 +258,8 @@ static void parse_image_exec(struct loader *ld, const struct ynode *node,
 				  &img->n_exec_allow);
 	if (deny)
 		parse_image_paths(ld, deny, &img->exec_deny, &img->n_exec_deny);
+	if (allow && deny)
+		rules_check_conflicts(ld, allow, deny);
 }
 
 static void parse_image_egress(struct loader *ld, const struct ynode *node,

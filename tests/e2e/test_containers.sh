@@ -135,6 +135,16 @@ check "workload scope: other workloads still enforce" [ ! -e "$W/out/wc" ]
 container_rules enforce
 reload || fail "reload back"
 
+# --- a runtime's helper below the root (conmon) is no container: it runs
+conmon=libpod-conmon-$(printf 'e%.0s' $(seq 64)).scope
+mkdir "$CG/$conmon"
+sh -c 'echo $$ > "$1/cgroup.procs" && exec "$2" marker "$3"' _ "$CG/$conmon" "$T" \
+	"$W/m-conmon" > /dev/null 2>&1
+check "conmon scope: released, not killed" [ -e "$W/m-conmon" ]
+check "conmon scope: no container verdict about it" \
+	[ "$(count_events '.kind == "container" and (.workload.cgroupPath // "" | test("conmon"))')" = 0 ]
+rmdir "$CG/$conmon"
+
 # --- hostile metadata: the fail action (kill), a clear log line, no crash
 make_bundle "$P-garbage" "$(annotations "$DIGEST_A")" \
 	/bin/sh -c 'echo ran > /out/garbage'

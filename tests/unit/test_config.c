@@ -169,7 +169,8 @@ Test(config, unknown_keys_are_reported)
 				 "events:\n  outptu: x\n"));
 	ASSERT_ERRORS(
 		{ 2, 1, "unknown key 'rule' in the vouchd config; valid keys: "
-			"rules, node_name, agent_id, log, events, collector" },
+			"rules, node_name, agent_id, log, events, collector, "
+			"metadata, kubernetes" },
 		{ 4, 3, "unknown key 'levle' in log; valid keys: level, format" },
 		{ 6, 3, "unknown key 'outptu' in events; valid keys: output, "
 			"loss_report_ms, ring_buffer_kb, sample_allowed_connects" });

@@ -39,7 +39,7 @@ static void setup(void)
 	fclose(f);
 	rules = rules__load(path, time(NULL), &diags);
 	cr_assert_not_null(rules);
-	pol = policy__compile(rules, NULL, 2);
+	pol = policy__compile(rules, NULL, NULL, 2);
 	cr_assert_not_null(pol);
 }
 

@@ -56,7 +56,7 @@ static struct vouch_rules *load(const char *text)
 
 static struct policy *compile(const char *text)
 {
-	pol = policy__compile(load(text), NULL, GEN);
+	pol = policy__compile(load(text), NULL, NULL, GEN);
 	cr_assert_not_null(pol, "compile failed: %m");
 	return pol;
 }
@@ -239,7 +239,7 @@ Test(policy_egress, too_many_ranges_for_one_prefix)
 		snprintf(text + strlen(text), sizeof(text) - strlen(text),
 			 "%s%d", i > 1 ? ", " : "", i);
 	strcat(text, "]}\n");
-	pol = policy__compile(load(text), NULL, GEN);
+	pol = policy__compile(load(text), NULL, NULL, GEN);
 	cr_assert_null(pol);
 	cr_assert_eq(errno, E2BIG);
 }

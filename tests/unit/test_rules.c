@@ -300,7 +300,7 @@ Test(rules, unknown_keys_name_the_valid_ones)
 	ASSERT_ERRORS(
 		{ 3, 1, "unknown key 'node' in the rule file; valid keys: "
 			"version, mode, loaders, deny, scopes, exceptions, "
-			"containers, images" },
+			"containers, images, attestation" },
 		{ 8, 7, "unknown key 'label' in match; valid keys: "
 			"host, cgroup, namespace, service, image_digest, "
 			"container_name, pod_labels" },

@@ -273,7 +273,7 @@ Test(rules_workloads, containers_unknown_key)
 	ASSERT_ERRORS({ 3, 3, "unknown key 'timeout' in containers; valid keys: "
 			      "mode, cgroup_roots, hold_timeout_ms, fail_action, "
 			      "deny_direct_loader, deny_anonymous, "
-			      "check_scripts" });
+			      "check_scripts, runtimes" });
 }
 
 Test(rules_workloads, bad_roots_are_refused)
@@ -417,13 +417,13 @@ Test(rules_workloads, image_unknown_keys)
 	load_text("version: 1\n"
 		  "images:\n"
 		  "  - digest: " DIGEST_A "\n"
-		  "    egress: []\n"
+		  "    ingress: []\n"
 		  "    exec:\n"
 		  "      run: [/bin/sh]\n");
 	ASSERT_ERRORS(
-		{ 4, 5, "unknown key 'egress' in an image; valid keys: digest, "
+		{ 4, 5, "unknown key 'ingress' in an image; valid keys: digest, "
 			"service, version, deploy_id, environment, namespace, "
-			"exec" },
+			"exec, egress" },
 		{ 6, 7, "unknown key 'run' in exec; valid keys: allow, deny" });
 }
 
