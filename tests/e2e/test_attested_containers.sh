@@ -28,7 +28,7 @@ YAML
 spec() {
 	local serial=$1 d
 	shift
-	printf 'serial: %s\nscope: e2e\nvalid_for: 1d\nimages:\n' "$serial"
+	printf 'serial: %s\nscope: e2e\nvalid_for: %s\nimages:\n' "$serial" "${VALID_FOR:-1d}"
 	for d in "$@"; do
 		printf '  %s:\n    service: web\n    version: "1.0"\n    environment: test\n' "$d"
 		printf '    deploy_id: deploy-%s\n    exec:\n      allow: [/bin/]\n' "$serial"
@@ -116,6 +116,20 @@ sign 1 ci "$DIGEST_A" "$DIGEST_C"
 reload || fail "reload with serial 1 again"
 check "a lower serial is refused as a replay" ev '
 	.kind == "policy" and (.reason | test("reload refused.*serial"))'
+
+# expiry: the list stays in force for what runs, is reported once, and
+# new containers are denied (on_expiry: deny, the default)
+VALID_FOR=3s sign 3 ci "$DIGEST_C" || fail "vouchctl attest serial 3"
+reload || fail "reload with serial 3"
+check "serial 3: loaded" ev '.kind == "policy" and (.reason | test("serial 3"))'
+check "serial 3: its expiry is reported" wait_for 10 '
+	.kind == "policy" and (.reason | test("serial 3 expired"))'
+make_bundle "$P-4" "$(annotations "$DIGEST_C")" /bin/sh -c 'echo ran > /out/four'
+run_container "$P-4"
+check "after expiry: a new container of a listed image is denied" [ ! -e "$W/out/four" ]
+check "after expiry: the event says the list expired" ev '
+	.kind == "container" and .action == "killed" and
+	.workload.containerId == "'$P-4'" and (.reason | test("has expired"))'
 
 check "vouchd survived all of it" kill -0 "$VOUCHD_PID"
 finish
