@@ -26,7 +26,8 @@
 #define MACHINE_ID_PATH		"/etc/machine-id"
 
 static const char *const top_keys[] = {
-	"rules", "node_name", "agent_id", "log", "events", "collector", NULL
+	"rules", "node_name", "agent_id", "log", "events", "collector",
+	"exec_hook", NULL
 };
 static const char *const collector_keys[] = {
 	"url", "ca_file", "client_cert", "client_key", "spool_dir",
@@ -268,6 +269,23 @@ static void parse_events(struct cfg_loader *ld, const struct ynode *node)
 		parse_ringbuf_kb(ld, ringbuf);
 }
 
+static void parse_exec_hook(struct cfg_loader *ld, const struct ynode *node)
+{
+	static const char *const names[] = { "auto", "lsm", "tracepoint" };
+	const char *value = get_string(ld, node, "exec_hook");
+
+	if (!value)
+		return;
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (strcmp(value, names[i]) == 0) {
+			ld->cfg->exec_hook = (enum config_exec_hook)i;
+			return;
+		}
+	}
+	err(ld, node, "unknown exec_hook '%s'; expected auto, lsm or tracepoint",
+	    value);
+}
+
 /* http:// or https://, printable, bounded: libcurl does the rest. */
 static void set_url(struct cfg_loader *ld, const struct ynode *node)
 {
@@ -359,6 +377,9 @@ static void parse_top(struct cfg_loader *ld, const struct ynode *root)
 	node = ytree__get(root, "events");
 	if (node)
 		parse_events(ld, node);
+	node = ytree__get(root, "exec_hook");
+	if (node)
+		parse_exec_hook(ld, node);
 	node = ytree__get(root, "collector");
 	if (node)
 		parse_collector(ld, node);

@@ -191,7 +191,7 @@ static int open_kernel(struct agent *a)
 			  strerror(-err));
 		return err;
 	}
-	a->kernel = kernel__open(a->cfg->ring_buffer_bytes);
+	a->kernel = kernel__open(a->cfg->ring_buffer_bytes, a->cfg->exec_hook);
 	if (!a->kernel)
 		return -errno;
 	err = procscan__survey("/proc", a->cgroup_mount, &survey);

@@ -7,6 +7,9 @@
 
 export PATH=/usr/local/bin:/usr/bin:/usr/sbin:/bin:/sbin
 export HOME=/root TMPDIR=/tmp LANG=C.UTF-8
+# The suite runs on the portable exec path, as on machines without BPF LSM;
+# test_exec_lsm.sh picks the path itself and must get the LSM one here.
+export VOUCH_EXEC_HOOK=tracepoint VOUCH_EXPECT_EXEC_HOOK=lsm
 
 mount_all() {
 	mount -t proc proc /proc

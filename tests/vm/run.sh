@@ -93,7 +93,9 @@ build_root() {
 	done
 	# glibc loads libgcc_s when a thread exits or is cancelled
 	copy_file "$(ldconfig -p | awk '/libgcc_s.so.1 .*x86-64/ { print $NF; exit }')"
-	for f in /etc/passwd /etc/group /etc/ssl/openssl.cnf; do copy_file "$f"; done
+	for f in /etc/passwd /etc/group /usr/lib/ssl/openssl.cnf; do
+		copy_file "$f"
+	done
 	printf '127.0.0.1 localhost\n::1 localhost\n' > "$ROOT/etc/hosts"
 	printf 'passwd: files\ngroup: files\nhosts: files\n' > "$ROOT/etc/nsswitch.conf"
 
