@@ -50,7 +50,7 @@ UNIT_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(UNIT_SRCS))
 BINS := $(OUTPUT)/vouchd $(OUTPUT)/vouchctl $(OUTPUT)/vouch-trigger \
 	$(OUTPUT)/vouch-floor $(OUTPUT)/vouch-collector $(OUTPUT)/vouch-batch
 
-.PHONY: all clean deps test unit e2e run bench fuzz install uninstall
+.PHONY: all clean deps test unit e2e vmtest run bench fuzz install uninstall
 all: $(BINS)
 
 $(OUTPUT) $(OUTPUT)/agent $(OUTPUT)/bpf $(OUTPUT)/tools $(OUTPUT)/tests \
@@ -166,8 +166,14 @@ run: deps
 
 bench: deps
 	$(Q)$(MAKE) --no-print-directory all
-	$(Q)tests/bench/exec.sh
+	$(Q)tests/bench/compare.sh
+	$(Q)tests/bench/scale.sh
 	$(Q)tests/bench/pipeline.sh
+
+# The end-to-end tests under qemu on Debian 12's 6.1 kernel with BPF LSM.
+vmtest: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)tests/vm/run.sh
 
 # Fuzz targets for the parsers of outside input, built with clang's
 # libFuzzer and sanitizers; `make fuzz` runs each for FUZZ_SECONDS.
