@@ -170,18 +170,48 @@ static int libbpf_print_debug(enum libbpf_print_level level, const char *fmt,
 }
 
 /*
+ * Whether the kernel runs BPF LSM programs: the LSM exec program alone is
+ * loaded and attached, then let go. Kernels built without it, or booted
+ * without "bpf" among their LSMs, refuse it at load or at attach; trying
+ * it alone spares them a second verification of every other program.
+ */
+static int probe_lsm(void)
+{
+	struct bpf_program *prog;
+	struct bpf_link *link;
+	struct vouch_bpf *skel;
+	int err;
+
+	skel = vouch_bpf__open();
+	if (!skel)
+		return -errno;
+	bpf_object__for_each_program(prog, skel->obj)
+		bpf_program__set_autoload(prog, prog == skel->progs.vouch_exec_lsm);
+	bpf_map__set_max_entries(skel->maps.events, (uint32_t)getpagesize());
+	err = vouch_bpf__load(skel);
+	if (!err) {
+		link = bpf_program__attach(skel->progs.vouch_exec_lsm);
+		err = link ? 0 : -errno;
+		bpf_link__destroy(link);
+	}
+	vouch_bpf__destroy(skel);
+	return err;
+}
+
+/*
  * Loads with the BPF LSM exec program and attaches it, where the kernel
- * runs BPF LSM programs; 0 when it is in place. Kernels built without it,
- * or booted without "bpf" among their LSMs, refuse it at load or attach.
+ * runs BPF LSM programs; 0 when it is in place.
  */
 static int try_lsm(struct kernel *k, unsigned int ringbuf_bytes)
 {
 	libbpf_print_fn_t old = libbpf_set_print(libbpf_print_debug);
-	int err = load(k, ringbuf_bytes, 1);
+	int err = probe_lsm();
 
+	libbpf_set_print(old);
+	if (!err)
+		err = load(k, ringbuf_bytes, 1);
 	if (!err)
 		err = attach(k, k->skel->progs.vouch_exec_lsm, 1);
-	libbpf_set_print(old);
 	if (!err) {
 		k->lsm_exec = 1;
 		log_info("kernel: exec judged in lsm/bprm_check_security, denials refused with EPERM");
