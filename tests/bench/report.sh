@@ -85,7 +85,7 @@ audit_delivery() {
 	made=$(( ROUNDS * (WARMUP + $(ops "$1")) ))
 	stored=$(jq -c --arg e "$EXEC_BIN" 'select(.kind == "exec" and .process.exe == $e)' "$events" | wc -l)
 	lost=$(jq -s '[.[] | select(.kind == "loss") | .loss.count] | add // 0' "$events")
-	echo "$stored of $made execs of $EXEC_BIN stored as events ($(awk -v s="$stored" -v m="$made" 'BEGIN { printf "%.2f", s / m * 100 }')%), $lost reported lost"
+	echo "$stored of $made execs of $EXEC_BIN stored as events ($(awk -v s="$stored" -v m="$made" 'BEGIN { printf "%.2f", s / m * 100 }')%), $lost reported lost; one event per exec, so events reached the file at the audit rate above, median $(summarize "$W/ops.$1.audit" 2 | awk '{ printf "%.0f", $2 }') per second"
 }
 
 write_report() {
