@@ -214,7 +214,7 @@ static int try_lsm(struct kernel *k, unsigned int ringbuf_bytes)
 		err = attach(k, k->skel->progs.vouch_exec_lsm, 1);
 	if (!err) {
 		k->lsm_exec = 1;
-		log_info("kernel: exec judged in lsm/bprm_check_security, denials refused with EPERM");
+		log_info("kernel: exec judged in lsm/bprm_check_security (EPERM)");
 		return 0;
 	}
 	log_info("kernel: BPF LSM programs do not run here: %s", strerror(-err));
@@ -243,7 +243,7 @@ struct kernel *kernel__open(unsigned int ringbuf_bytes,
 		goto err_free;
 	}
 	if (err) {
-		log_info("kernel: exec judged in tp_btf/sched_process_exec, denials killed with SIGKILL");
+		log_info("kernel: exec judged in tp_btf/sched_process_exec (SIGKILL)");
 		err = load(k, ringbuf_bytes, 0);
 		if (err) {
 			log_error("kernel: failed to load BPF programs: %s",
