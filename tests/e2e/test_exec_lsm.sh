@@ -90,6 +90,33 @@ in_cg "$T" run-execveat "$W/denied/bad" marker "$W/m-execveat" > "$W/out.execvea
 check "execveat(AT_EMPTY_PATH) is refused" refused execveat
 check "execveat: argv read from execveat's arguments" event '.process.exe == "'$W'/denied/bad" and (.process.argv | index("'$W'/m-execveat")) != null'
 
+echo "both paths report the same event, but for the action"
+# what an event says, without what differs by run (pid, seq, time) and the
+# action, which says how the exec was stopped
+same() {
+	jq -c --arg m "$W/m-same-$1" 'select(.kind == "exec" and
+		(.process.argv | index($m)) != null) |
+		[.verdict, .mode, .rule, .reason, .process.exe, .process.exeFlags,
+		 (.process.argv | length), .process.comm, .process.uid,
+		 .process.parentExe, .workload.cgroupPath]' "$W/events.jsonl"
+}
+run same-lsm "$W/denied/bad" marker "$W/m-same-lsm"
+event "(.process.argv | index(\"$W/m-same-lsm\")) != null" > /dev/null
+same lsm > "$W/same.lsm"
+stop_vouchd
+VOUCH_EXEC_HOOK=tracepoint
+write_config
+start_vouchd || exit 1
+run same-tp "$W/denied/bad" marker "$W/m-same-tp"
+event "(.process.argv | index(\"$W/m-same-tp\")) != null" > /dev/null
+same tp > "$W/same.tp"
+check "the tracepoint path kills the same exec" grep -qx "signal 9" "$W/out.same-tp"
+same_fields() { [ -s "$W/same.lsm" ] && cmp -s "$W/same.lsm" "$W/same.tp"; }
+check "both events carry the same fields" same_fields
+same_fields || echo "   lsm: $(cat "$W/same.lsm")  tracepoint: $(cat "$W/same.tp")"
+VOUCH_EXEC_HOOK=auto
+write_config
+
 echo "lsm path: audit mode reports and lets it run"
 stop_vouchd
 write_rules audit
