@@ -17,8 +17,6 @@ OUT=${OUTPUT:-$TOP/.output}
 VM=$OUT/vm
 ROOT=$VM/root
 VM_TIMEOUT=${VM_TIMEOUT:-3600}
-# the 6.1 kernel's CONFIG_LSM, bpf included, as a distribution boots it
-LSMS=landlock,lockdown,yama,loadpin,safesetid,integrity,apparmor,selinux,smack,tomoyo,bpf
 
 # The commands the tests and init call, taken from this machine.
 COMMANDS="bash sh env cat cp mv rm ln mkdir rmdir mktemp sleep seq wc tee
@@ -60,7 +58,13 @@ fetch_kernel() {
 		echo "$deb" > "$VM/kernel/.from"
 	fi
 	KERNEL=$(ls "$VM"/kernel/boot/vmlinuz-* | head -1)
-	echo "  KERNEL   $(basename "$KERNEL")"
+	# the kernel's own LSM order, with bpf at the end where it is missing
+	LSMS=$(sed -n 's/^CONFIG_LSM="\(.*\)"$/\1/p' "$VM"/kernel/boot/config-* | head -1)
+	case ",$LSMS," in
+	*,bpf,*) ;;
+	*) LSMS=${LSMS:+$LSMS,}bpf ;;
+	esac
+	echo "  KERNEL   $(basename "$KERNEL"), lsm=$LSMS"
 }
 
 # copy_file PATH: PATH into the root at the same place, symlinks followed.
