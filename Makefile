@@ -51,7 +51,7 @@ BINS := $(OUTPUT)/vouchd $(OUTPUT)/vouchctl $(OUTPUT)/vouch-trigger \
 	$(OUTPUT)/vouch-floor $(OUTPUT)/vouch-collector $(OUTPUT)/vouch-batch \
 	$(OUTPUT)/vouch-connect
 
-.PHONY: all clean deps test unit e2e run bench fuzz install uninstall
+.PHONY: all clean deps test unit e2e vmtest run bench fuzz install uninstall
 all: $(BINS)
 
 $(OUTPUT) $(OUTPUT)/agent $(OUTPUT)/bpf $(OUTPUT)/tools $(OUTPUT)/tests \
@@ -172,10 +172,16 @@ run: deps
 
 bench: deps
 	$(Q)$(MAKE) --no-print-directory all
-	$(Q)tests/bench/exec.sh
+	$(Q)tests/bench/compare.sh
+	$(Q)tests/bench/scale.sh
 	$(Q)tests/bench/connect.sh
 	$(Q)tests/bench/pipeline.sh
 	$(Q)tests/bench/container.sh
+
+# The end-to-end tests under qemu on Debian 12's 6.1 kernel with BPF LSM.
+vmtest: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)tests/vm/run.sh
 
 # Fuzz targets for the parsers of outside input, built with clang's
 # libFuzzer and sanitizers; `make fuzz` runs each for FUZZ_SECONDS.

@@ -27,7 +27,7 @@
 
 static const char *const top_keys[] = {
 	"rules", "node_name", "agent_id", "log", "events", "collector",
-	"metadata", "kubernetes", NULL
+	"metadata", "kubernetes", "exec_hook", NULL
 };
 static const char *const metadata_keys[] = {
 	"deploy_dir", "oci_locations", NULL
@@ -284,6 +284,23 @@ static void parse_events(struct cfg_loader *ld, const struct ynode *node)
 	parse_sample(ld, ytree__get(node, "sample_allowed_connects"));
 }
 
+static void parse_exec_hook(struct cfg_loader *ld, const struct ynode *node)
+{
+	static const char *const names[] = { "auto", "lsm", "tracepoint" };
+	const char *value = get_string(ld, node, "exec_hook");
+
+	if (!value)
+		return;
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (strcmp(value, names[i]) == 0) {
+			ld->cfg->exec_hook = (enum config_exec_hook)i;
+			return;
+		}
+	}
+	err(ld, node, "unknown exec_hook '%s'; expected auto, lsm or tracepoint",
+	    value);
+}
+
 /* http:// or https://, printable, bounded: libcurl does the rest. */
 static void set_url(struct cfg_loader *ld, const struct ynode *node)
 {
@@ -425,6 +442,9 @@ static void parse_top(struct cfg_loader *ld, const struct ynode *root)
 	node = ytree__get(root, "events");
 	if (node)
 		parse_events(ld, node);
+	node = ytree__get(root, "exec_hook");
+	if (node)
+		parse_exec_hook(ld, node);
 	node = ytree__get(root, "collector");
 	if (node)
 		parse_collector(ld, node);

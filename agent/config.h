@@ -8,6 +8,13 @@
 #include "log.h"
 #include "k8s.h"
 
+/* Which program judges exec; see docs/CONFIG.md. */
+enum config_exec_hook {
+	CONFIG_EXEC_HOOK_AUTO = 0,	/* BPF LSM where it loads, else tracepoint */
+	CONFIG_EXEC_HOOK_LSM = 1,	/* BPF LSM or refuse to start */
+	CONFIG_EXEC_HOOK_TRACEPOINT = 2,
+};
+
 struct vouchd_config {
 	char *rules_path;	/* required */
 	char *node_name;	/* default: the host name */
@@ -18,6 +25,7 @@ struct vouchd_config {
 	int loss_report_ms;	/* how often loss counters are checked */
 	unsigned int ring_buffer_bytes;	/* kernel to vouchd, power of two */
 	uint64_t sample_allowed_connects;	/* 0: off; else 1 in N */
+	enum config_exec_hook exec_hook;	/* default auto */
 	/* shipping to vouch-collector: off while collector_url is NULL */
 	char *collector_url;
 	char *collector_ca;	/* CA bundle for https; NULL: the system's */

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* Loads vouch's BPF programs and keeps the policy maps in sync. */
 #include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
@@ -18,6 +20,7 @@ struct kernel {
 	struct bpf_link *links[16];
 	int n_links;
 	struct egress_kernel *egress;	/* connect programs, same maps */
+	int lsm_exec;		/* exec judged by the BPF LSM program */
 	struct policy *active;
 	/* its entries stay loaded until the next swap: a program that read
 	 * the old generation just before the switch still finds them */
@@ -147,26 +150,120 @@ static int open_egress(struct kernel *k)
 	return k->egress ? 0 : -errno;
 }
 
-struct kernel *kernel__open(unsigned int ringbuf_bytes)
+/*
+ * Opens and loads the object; with lsm, the BPF LSM exec program too, and
+ * the tracepoint told to leave exec to it.
+ */
+static int load(struct kernel *k, unsigned int ringbuf_bytes, int lsm)
 {
-	struct kernel *k = calloc(1, sizeof(*k));
 	int err;
 
-	if (!k)
-		return NULL;
-	ensure_tracefs();
 	k->skel = vouch_bpf__open();
 	if (!k->skel) {
 		err = -errno;
 		log_error("kernel: failed to open BPF object: %s", strerror(-err));
-		goto err_free;
+		return err;
 	}
 	if (ringbuf_bytes)
 		bpf_map__set_max_entries(k->skel->maps.events, ringbuf_bytes);
-	err = vouch_bpf__load(k->skel);
-	if (err) {
-		log_error("kernel: failed to load BPF programs: %s", strerror(-err));
+	bpf_program__set_autoload(k->skel->progs.vouch_exec_lsm, lsm);
+	k->skel->rodata->lsm_exec = lsm;
+	return vouch_bpf__load(k->skel);
+}
+
+/* While trying the LSM program, libbpf's complaints are expected. */
+static int libbpf_print_debug(enum libbpf_print_level level, const char *fmt,
+			      va_list ap)
+{
+	char line[512];
+
+	vsnprintf(line, sizeof(line), fmt, ap);
+	line[strcspn(line, "\n")] = '\0';
+	log_debug("%s", line);
+	return 0;
+}
+
+/*
+ * Whether the kernel runs BPF LSM programs: the LSM exec program alone is
+ * loaded and attached, then let go. Kernels built without it, or booted
+ * without "bpf" among their LSMs, refuse it at load or at attach; trying
+ * it alone spares them a second verification of every other program.
+ */
+static int probe_lsm(void)
+{
+	struct bpf_program *prog;
+	struct bpf_link *link;
+	struct vouch_bpf *skel;
+	int err;
+
+	skel = vouch_bpf__open();
+	if (!skel)
+		return -errno;
+	bpf_object__for_each_program(prog, skel->obj)
+		bpf_program__set_autoload(prog, prog == skel->progs.vouch_exec_lsm);
+	bpf_map__set_max_entries(skel->maps.events, (uint32_t)getpagesize());
+	err = vouch_bpf__load(skel);
+	if (!err) {
+		link = bpf_program__attach(skel->progs.vouch_exec_lsm);
+		err = link ? 0 : -errno;
+		bpf_link__destroy(link);
+	}
+	vouch_bpf__destroy(skel);
+	return err;
+}
+
+/*
+ * Loads with the BPF LSM exec program and attaches it, where the kernel
+ * runs BPF LSM programs; 0 when it is in place.
+ */
+static int try_lsm(struct kernel *k, unsigned int ringbuf_bytes)
+{
+	libbpf_print_fn_t old = libbpf_set_print(libbpf_print_debug);
+	int err = probe_lsm();
+
+	libbpf_set_print(old);
+	if (!err)
+		err = load(k, ringbuf_bytes, 1);
+	if (!err)
+		err = attach(k, k->skel->progs.vouch_exec_lsm, 1);
+	if (!err) {
+		k->lsm_exec = 1;
+		log_info("kernel: exec judged in lsm/bprm_check_security (EPERM)");
+		return 0;
+	}
+	log_info("kernel: BPF LSM programs do not run here: %s", strerror(-err));
+	for (int i = k->n_links - 1; i >= 0; i--)
+		bpf_link__destroy(k->links[i]);
+	k->n_links = 0;
+	vouch_bpf__destroy(k->skel);
+	k->skel = NULL;
+	return err;
+}
+
+struct kernel *kernel__open(unsigned int ringbuf_bytes,
+			    enum config_exec_hook hook)
+{
+	struct kernel *k = calloc(1, sizeof(*k));
+	int err = -EOPNOTSUPP;
+
+	if (!k)
+		return NULL;
+	ensure_tracefs();
+	if (hook != CONFIG_EXEC_HOOK_TRACEPOINT)
+		err = try_lsm(k, ringbuf_bytes);
+	if (err && hook == CONFIG_EXEC_HOOK_LSM) {
+		log_error("kernel: exec_hook is lsm, and BPF LSM programs do not run here: %s",
+			  strerror(-err));
 		goto err_free;
+	}
+	if (err) {
+		log_info("kernel: exec judged in tp_btf/sched_process_exec (SIGKILL)");
+		err = load(k, ringbuf_bytes, 0);
+		if (err) {
+			log_error("kernel: failed to load BPF programs: %s",
+				  strerror(-err));
+			goto err_free;
+		}
 	}
 	err = set_globals(k, NULL, NULL);
 	if (err)
@@ -383,6 +480,11 @@ const struct policy *kernel__policy(const struct kernel *k, uint32_t gen)
 	if (k->previous && k->previous->gen == gen)
 		return k->previous;
 	return NULL;
+}
+
+int kernel__lsm_exec(const struct kernel *k)
+{
+	return k->lsm_exec;
 }
 
 const struct policy *kernel__active(const struct kernel *k)

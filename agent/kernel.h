@@ -9,6 +9,7 @@
 #define VOUCH_KERNEL_H
 
 #include <stdint.h>
+#include "config.h"
 #include "policy.h"
 #include "vouch_abi.h"
 
@@ -16,10 +17,11 @@ struct kernel;
 
 /*
  * Opens, loads and attaches the programs, with a ring buffer of
- * ringbuf_bytes (a power of two, 0 for the default); NULL and errno on
- * failure.
+ * ringbuf_bytes (a power of two, 0 for the default) and exec judged where
+ * hook says; NULL and errno on failure.
  */
-struct kernel *kernel__open(unsigned int ringbuf_bytes);
+struct kernel *kernel__open(unsigned int ringbuf_bytes,
+			    enum config_exec_hook hook);
 /* Detaches everything and frees the maps. NULL-safe. */
 void kernel__close(struct kernel *k);
 
@@ -31,6 +33,11 @@ int kernel__apply(struct kernel *k, struct policy *p);
 /* The policy of generation gen, while its entries are still loaded. */
 const struct policy *kernel__policy(const struct kernel *k, uint32_t gen);
 const struct policy *kernel__active(const struct kernel *k);
+/*
+ * Whether exec is judged by the BPF LSM program (refused with EPERM)
+ * rather than the exec tracepoint (killed with SIGKILL).
+ */
+int kernel__lsm_exec(const struct kernel *k);
 
 int kernel__events_fd(const struct kernel *k);
 /* Reports every Nth allowed connect as an event (0: none); 0 or -errno. */

@@ -255,7 +255,7 @@ static int open_kernel(struct agent *a)
 			  strerror(-err));
 		return err;
 	}
-	a->kernel = kernel__open(a->cfg->ring_buffer_bytes);
+	a->kernel = kernel__open(a->cfg->ring_buffer_bytes, a->cfg->exec_hook);
 	if (!a->kernel)
 		return -errno;
 	err = kernel__sample_connects(a->kernel, a->cfg->sample_allowed_connects);

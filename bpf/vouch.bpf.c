@@ -17,6 +17,7 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 #define SIGKILL 9
 #define SIGSTOP 19
+#define EPERM 1
 #define NAME_CHUNK 256		/* longest dentry name copied, with NUL */
 #define PATHBUF_MASK (VOUCH_PATH_MAX - 1)
 
@@ -100,6 +101,13 @@ struct {
 	__type(key, __u32);
 	__type(value, struct scratch);
 } scratch_map SEC(".maps");
+
+/*
+ * Set by vouchd before load when the BPF LSM program judges exec (see
+ * vouch_exec_lsm); the tracepoint then leaves exec to it, so that no exec
+ * is judged or reported twice.
+ */
+const volatile __u32 lsm_exec = 0;
 
 struct decision {
 	__u32 scope_id;
@@ -637,10 +645,12 @@ static __always_inline void note_runtime(struct task_struct *task, int is_rt)
 /*
  * In a container's cgroup, whether this exec is the runtime setting the
  * container up: its own binary, or the anonymous copy of itself it
- * re-executes straight after (runc's clone against CVE-2019-5736).
+ * re-executes straight after (runc's clone against CVE-2019-5736). The
+ * exec tracepoint consumes the note; the LSM hook, which runs first for
+ * the same exec, only reads it.
  */
 static __always_inline int runtime_setup(struct task_struct *task, int is_rt,
-					 const struct exe_id *id)
+					 const struct exe_id *id, int consume)
 {
 	struct vouch_task_state *ts;
 
@@ -649,7 +659,8 @@ static __always_inline int runtime_setup(struct task_struct *task, int is_rt,
 	ts = bpf_task_storage_get(&task_state, task, NULL, 0);
 	if (!ts || !ts->runtime_exec)
 		return 0;
-	ts->runtime_exec = 0;
+	if (consume)
+		ts->runtime_exec = 0;
 	return !!(id->flags & VOUCH_EXE_ANONYMOUS);
 }
 
@@ -690,6 +701,9 @@ int BPF_PROG(vouch_exec, struct task_struct *task, pid_t old_pid,
 	d.scope_id = sk.scope_id;
 	container = (cs.flags & VOUCH_CGROUP_PENDING) ||
 		    (sc->flags & VOUCH_SCOPE_CONTAINER);
+	/* with BPF LSM exec was judged there; a container's hold is left */
+	if (lsm_exec && !(cs.flags & VOUCH_CGROUP_PENDING))
+		return 0;
 
 	/* binfmt_script and binfmt_misc replace interp with the interpreter */
 	if (bprm->interp != bprm->filename) {
@@ -700,8 +714,13 @@ int BPF_PROG(vouch_exec, struct task_struct *task, pid_t old_pid,
 	} else {
 		resolve_file(s, bprm->file, &s->id, 1);
 	}
-	if (container && runtime_setup(task, is_rt, &s->id))
+	if (container && runtime_setup(task, is_rt, &s->id, 1))
 		return 0;
+	if (lsm_exec) {
+		/* the LSM program let it through: only the hold is left */
+		hold(s, task, &s->id, &d);
+		return 0;
+	}
 	judge(s, sk.gen, slot, sc, &s->id, 1, &d);
 	if ((cs.flags & VOUCH_CGROUP_PENDING) &&
 	    (d.verdict == VOUCH_VERDICT_ALLOW || d.exception))
@@ -876,4 +895,208 @@ int BPF_PROG(vouch_cgroup_mkdir, struct cgroup *cgrp, const char *path)
 	ev->truncated = n == sizeof(ev->path) || n < 0;
 	bpf_ringbuf_submit(ev, 0);
 	return 0;
+}
+
+/*
+ * The exec path where BPF LSM programs run: the same decision, taken in
+ * bprm_check_security, before the kernel commits to the new image. A
+ * denial in enforce mode returns -EPERM: execve fails in the caller, which
+ * goes on running its own image, and not one instruction of the file runs.
+ * The hook runs once per binary format level, so a script is seen first,
+ * as itself (its first bytes are "#!"), then its interpreter, with interp
+ * naming it; each is judged and reported as the tracepoint path does.
+ */
+#define LSM_ARGS_MAX 32
+
+/* x86-64 and arm64 numbers; other execs (compat, kernel) carry no argv */
+#if defined(__TARGET_ARCH_x86)
+#define NR_EXECVE 59
+#define NR_EXECVEAT 322
+#define SYSCALL_NR(regs) BPF_CORE_READ(regs, orig_ax)
+#elif defined(__TARGET_ARCH_arm64)
+#define NR_EXECVE 221
+#define NR_EXECVEAT 281
+#define SYSCALL_NR(regs) BPF_CORE_READ((struct pt_regs *)(regs), syscallno)
+#else
+#define NR_EXECVE -1
+#define NR_EXECVEAT -1
+#define SYSCALL_NR(regs) -2
+#endif
+
+/*
+ * The argv the caller passed to execve: before the new image exists, the
+ * only copy user space can be read from. Built in s->rev, which has room
+ * past every masked offset, then copied to the event.
+ */
+static __always_inline void fill_argv_caller(struct scratch *s,
+					     struct vouch_exec_event *ev,
+					     struct task_struct *task)
+{
+	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(task);
+	const char *const *uargv;
+	__u32 off = 0;
+	long nr = SYSCALL_NR(regs);
+	long n;
+
+	ev->argv_len = 0;
+	if (nr == NR_EXECVE)
+		uargv = (const char *const *)PT_REGS_PARM2_CORE_SYSCALL(regs);
+	else if (nr == NR_EXECVEAT)
+		uargv = (const char *const *)PT_REGS_PARM3_CORE_SYSCALL(regs);
+	else
+		return;
+	for (int i = 0; i < LSM_ARGS_MAX; i++) {
+		const char *arg = NULL;
+
+		if (bpf_probe_read_user(&arg, sizeof(arg), &uargv[i]) || !arg)
+			break;
+		if (off >= VOUCH_ARGV_MAX - 1) {
+			ev->flags |= VOUCH_ARGV_TRUNCATED;
+			break;
+		}
+		n = bpf_probe_read_user_str(&s->rev[off & (VOUCH_ARGV_MAX - 1)],
+					    VOUCH_ARGV_MAX, arg);
+		if (n <= 0)
+			break;
+		off += n;
+	}
+	if (off > VOUCH_ARGV_MAX - 1) {
+		off = VOUCH_ARGV_MAX - 1;
+		ev->flags |= VOUCH_ARGV_TRUNCATED;
+	}
+	bpf_probe_read_kernel(ev->argv, sizeof(ev->argv), s->rev);
+	ev->argv_len = off;
+}
+
+/*
+ * emit() for the LSM path: the task still runs its caller's image, so
+ * comm is the name the new image would get and argv the caller's request.
+ */
+static __always_inline void emit_lsm(struct scratch *s,
+				     struct task_struct *task,
+				     struct linux_binprm *bprm, __u16 kind,
+				     const struct exe_id *id,
+				     const struct decision *d, __u8 action)
+{
+	const char *name = bprm->filename;
+	struct vouch_exec_event *ev;
+	__u64 uid_gid;
+
+	ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);
+	if (!ev) {
+		count_loss(kind);
+		return;
+	}
+	uid_gid = bpf_get_current_uid_gid();
+	ev->kind = kind;
+	ev->flags = id->flags;
+	ev->verdict = d->verdict;
+	ev->action = action;
+	ev->mode = d->mode;
+	ev->reason = d->reason;
+	ev->boot_ns = bpf_ktime_get_boot_ns();
+	ev->pid = task->pid;
+	ev->tgid = task->tgid;
+	ev->ppid = BPF_CORE_READ(task, real_parent, tgid);
+	ev->uid = (__u32)uid_gid;
+	ev->gid = uid_gid >> 32;
+	ev->scope_id = d->scope_id;
+	ev->rule_id = d->rule_id;
+	ev->policy_gen = active_gen();
+	ev->cgroup_id = bpf_get_current_cgroup_id();
+	ev->dev = id->dev;
+	ev->pad = 0;
+	ev->ino = id->ino;
+	ev->path_len = id->len;
+	ev->pad2 = 0;
+	bpf_probe_read_kernel(ev->path, sizeof(ev->path),
+			      &s->rev[id->start & PATHBUF_MASK]);
+	/* the kernel names the new image after the last part of filename */
+	bpf_probe_read_kernel_str(s->opened, sizeof(s->opened), name);
+	ev->comm[0] = '\0';
+	for (int i = 0; i < VOUCH_SCRIPT_PATH_MAX - 1; i++) {
+		if (s->opened[i] == '\0')
+			break;
+		if (s->opened[i] == '/')
+			name = bprm->filename + i + 1;
+	}
+	bpf_probe_read_kernel_str(ev->comm, sizeof(ev->comm), name);
+	fill_argv_caller(s, ev, task);
+	fill_parent_path(s, ev, task);
+	bpf_ringbuf_submit(ev, 0);
+}
+
+/* act() for the LSM path: refuse or report; the hook's return value. */
+static __always_inline int act_lsm(struct scratch *s, struct task_struct *task,
+				   struct linux_binprm *bprm, __u16 kind,
+				   const struct exe_id *id, struct decision *d)
+{
+	if (d->verdict == VOUCH_VERDICT_ALLOW)
+		return 0;
+	if (d->exception) {
+		d->verdict = VOUCH_VERDICT_ALLOW;
+		emit_lsm(s, task, bprm, VOUCH_EVENT_EXCEPTION, id, d,
+			 VOUCH_ACTION_NONE);
+		return 0;
+	}
+	if (d->mode == VOUCH_MODE_ENFORCE) {
+		emit_lsm(s, task, bprm, kind, id, d, VOUCH_ACTION_REFUSED);
+		return -EPERM;
+	}
+	emit_lsm(s, task, bprm, kind, id, d, VOUCH_ACTION_REPORTED);
+	return 0;
+}
+
+SEC("lsm/bprm_check_security")
+int BPF_PROG(vouch_exec_lsm, struct linux_binprm *bprm, int ret)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct vouch_scope_key sk = { .gen = active_gen() };
+	__u16 kind = VOUCH_EVENT_EXEC;
+	struct vouch_cgroup_scope cs;
+	struct vouch_globals *slot;
+	struct decision d = {};
+	struct vouch_scope *sc;
+	struct scratch *s;
+	int container;
+
+	/* another program's denial stands */
+	if (ret || !sk.gen)
+		return ret;
+	s = get_scratch();
+	slot = gen_slot(sk.gen);
+	sc = host_scope(sk.gen, slot);
+	if (!s || !sc)
+		return 0;
+	cs = lookup_scope(sk.gen, task, sc);
+	sk.scope_id = cs.scope_id;
+	if (sk.scope_id != VOUCH_SCOPE_HOST)
+		sc = bpf_map_lookup_elem(&scopes, &sk);
+	if (!sc)
+		return 0;
+	d.mode = cs.flags & VOUCH_CGROUP_MODE ? cs.mode : sc->mode;
+	if (d.mode == VOUCH_MODE_OFF)
+		return 0;
+	d.scope_id = sk.scope_id;
+	container = (cs.flags & VOUCH_CGROUP_PENDING) ||
+		    (sc->flags & VOUCH_SCOPE_CONTAINER);
+
+	if (bprm->buf[0] == '#' && bprm->buf[1] == '!') {
+		if (!(sc->flags & VOUCH_SCOPE_CHECK_SCRIPTS))
+			return 0;
+		kind = VOUCH_EVENT_SCRIPT;
+	}
+	resolve_file(s, bprm->file, &s->id, 1);
+	/* binfmt_script and binfmt_misc replace interp with the interpreter */
+	if (bprm->interp != bprm->filename)
+		s->id.flags |= VOUCH_EXE_VIA_SCRIPT;
+	if (container && slot && slot->n_runtimes &&
+	    runtime_setup(task, is_runtime(slot, bprm->file), &s->id, 0))
+		return 0;
+	judge(s, sk.gen, slot, sc, &s->id, kind == VOUCH_EVENT_EXEC, &d);
+	/* allowed in a container not identified yet: the tracepoint holds it */
+	if ((cs.flags & VOUCH_CGROUP_PENDING) &&
+	    (d.verdict == VOUCH_VERDICT_ALLOW || d.exception))
+		return 0;
+	return act_lsm(s, task, bprm, kind, &s->id, &d);
 }

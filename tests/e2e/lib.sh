@@ -77,6 +77,7 @@ write_config() {
 rules: $W/rules.yaml
 node_name: e2e-node
 agent_id: e2e-agent
+exec_hook: ${VOUCH_EXEC_HOOK:-auto}
 log:
   level: info
   format: text

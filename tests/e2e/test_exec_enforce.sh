@@ -25,11 +25,13 @@ exceptions:
 write_config
 
 # A process already in the test cgroup before vouchd starts; it execs the
-# denied binary once vouchd enforces.
-{ in_cg sh -c "sleep 4; exec $W/denied/bad marker $W/m-early"; } 2> /dev/null &
+# denied binary once vouchd enforces (told by a file, however slow the
+# start: under qemu's TCG it takes seconds).
+{ in_cg sh -c "while [ ! -e $W/go-early ]; do sleep 0.1; done; exec $W/denied/bad marker $W/m-early"; } 2> /dev/null &
 EARLY=$!
 
 start_vouchd || exit 1
+touch "$W/go-early"
 
 # run LABEL HOW PATH ARGS...: runs through the trigger inside the cgroup
 # and records what the parent saw.

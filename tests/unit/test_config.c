@@ -170,7 +170,7 @@ Test(config, unknown_keys_are_reported)
 	ASSERT_ERRORS(
 		{ 2, 1, "unknown key 'rule' in the vouchd config; valid keys: "
 			"rules, node_name, agent_id, log, events, collector, "
-			"metadata, kubernetes" },
+			"metadata, kubernetes, exec_hook" },
 		{ 4, 3, "unknown key 'levle' in log; valid keys: level, format" },
 		{ 6, 3, "unknown key 'outptu' in events; valid keys: output, "
 			"loss_report_ms, ring_buffer_kb, sample_allowed_connects" });
@@ -290,6 +290,33 @@ Test(config, ring_buffer_defaults_to_8_mib)
 	cr_assert_not_null(cfg);
 	cr_assert_eq(cfg->ring_buffer_bytes, 8192 * 1024);
 	config__free(cfg);
+}
+
+Test(config, exec_hook_is_auto_unless_set)
+{
+	struct vouchd_config *cfg = load_text("rules: r\n");
+
+	cr_assert_not_null(cfg);
+	cr_assert_eq(cfg->exec_hook, CONFIG_EXEC_HOOK_AUTO);
+	config__free(cfg);
+	cfg = load_text("rules: r\nexec_hook: tracepoint\n");
+	cr_assert_not_null(cfg);
+	cr_assert_eq(cfg->exec_hook, CONFIG_EXEC_HOOK_TRACEPOINT);
+	config__free(cfg);
+	cfg = load_text("rules: r\nexec_hook: lsm\n");
+	cr_assert_not_null(cfg);
+	cr_assert_eq(cfg->exec_hook, CONFIG_EXEC_HOOK_LSM);
+	config__free(cfg);
+}
+
+Test(config, exec_hook_must_be_known)
+{
+	cr_assert_null(load_text("rules: r\nexec_hook: kprobe\n"));
+	ASSERT_ERRORS({ 2, 12, "unknown exec_hook 'kprobe'; expected auto, "
+			       "lsm or tracepoint" });
+	diags__free(&diags);
+	cr_assert_null(load_text("rules: r\nexec_hook: [lsm]\n"));
+	ASSERT_ERRORS({ 2, 12, "expected a string for 'exec_hook', got a list" });
 }
 
 Test(config, a_null_rules_path_is_refused)
