@@ -94,7 +94,7 @@ static int add_path(struct policy *p, enum policy_list list,
 	e->scope_id = scope_id;
 	e->rule_id = rule_id;
 	e->expires_boot_ns = expires_boot_ns;
-	strcpy(e->path, path);
+	e->path = path;
 	return 0;
 }
 

@@ -27,7 +27,9 @@ struct policy_path {
 	uint32_t scope_id;
 	uint32_t rule_id;
 	uint64_t expires_boot_ns;	/* exceptions only */
-	char path[VOUCH_PATH_MATCH_MAX + 1];
+	/* into the rules or the bundle the policy owns: large policies are
+	 * held twice across a swap, so entries stay small */
+	const char *path;
 };
 
 struct policy_inode {

@@ -130,6 +130,11 @@ static __always_inline void try_exception(const struct vouch_egress_rule *rule,
 	struct vouch_rule_key rk = { .gen = d->key.gen };
 	__u64 *expires;
 
+	/*
+	 * Unrolled: on kernels before 6.3 the verifier refuses a loop whose
+	 * body ends in a helper call ("back-edge" after the call).
+	 */
+#pragma unroll
 	for (__u32 i = 0; i < VOUCH_EGRESS_RANGES; i++) {
 		const struct vouch_egress_range *r = &rule->r[i];
 
@@ -169,10 +174,14 @@ static __always_inline void judge(const struct vouch_scope *sc,
 
 		if (i >= rule->n || r->kind == VOUCH_EGRESS_EXCEPTION)
 			break;
-		if (!covers(r, d))
-			continue;
-		v->rule_id = r->rule_id;
-		if (r->kind == VOUCH_EGRESS_ALLOW)
+		if (covers(r, d))
+			break;
+	}
+	/* no call inside the loop above, for the same old verifiers */
+	if (i < VOUCH_EGRESS_RANGES && i < rule->n &&
+	    rule->r[i].kind != VOUCH_EGRESS_EXCEPTION) {
+		v->rule_id = rule->r[i].rule_id;
+		if (rule->r[i].kind == VOUCH_EGRESS_ALLOW)
 			return;
 		v->verdict = VOUCH_VERDICT_DENY;
 		v->reason = VOUCH_REASON_EGRESS_DENIED;

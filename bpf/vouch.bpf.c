@@ -645,12 +645,10 @@ static __always_inline void note_runtime(struct task_struct *task, int is_rt)
 /*
  * In a container's cgroup, whether this exec is the runtime setting the
  * container up: its own binary, or the anonymous copy of itself it
- * re-executes straight after (runc's clone against CVE-2019-5736). The
- * exec tracepoint consumes the note; the LSM hook, which runs first for
- * the same exec, only reads it.
+ * re-executes straight after (runc's clone against CVE-2019-5736).
  */
 static __always_inline int runtime_setup(struct task_struct *task, int is_rt,
-					 const struct exe_id *id, int consume)
+					 const struct exe_id *id)
 {
 	struct vouch_task_state *ts;
 
@@ -659,8 +657,7 @@ static __always_inline int runtime_setup(struct task_struct *task, int is_rt,
 	ts = bpf_task_storage_get(&task_state, task, NULL, 0);
 	if (!ts || !ts->runtime_exec)
 		return 0;
-	if (consume)
-		ts->runtime_exec = 0;
+	ts->runtime_exec = 0;
 	return !!(id->flags & VOUCH_EXE_ANONYMOUS);
 }
 
@@ -701,8 +698,8 @@ int BPF_PROG(vouch_exec, struct task_struct *task, pid_t old_pid,
 	d.scope_id = sk.scope_id;
 	container = (cs.flags & VOUCH_CGROUP_PENDING) ||
 		    (sc->flags & VOUCH_SCOPE_CONTAINER);
-	/* with BPF LSM exec was judged there; a container's hold is left */
-	if (lsm_exec && !(cs.flags & VOUCH_CGROUP_PENDING))
+	/* with BPF LSM exec was judged there, but for containers */
+	if (lsm_exec && !container)
 		return 0;
 
 	/* binfmt_script and binfmt_misc replace interp with the interpreter */
@@ -714,13 +711,8 @@ int BPF_PROG(vouch_exec, struct task_struct *task, pid_t old_pid,
 	} else {
 		resolve_file(s, bprm->file, &s->id, 1);
 	}
-	if (container && runtime_setup(task, is_rt, &s->id, 1))
+	if (container && runtime_setup(task, is_rt, &s->id))
 		return 0;
-	if (lsm_exec) {
-		/* the LSM program let it through: only the hold is left */
-		hold(s, task, &s->id, &d);
-		return 0;
-	}
 	judge(s, sk.gen, slot, sc, &s->id, 1, &d);
 	if ((cs.flags & VOUCH_CGROUP_PENDING) &&
 	    (d.verdict == VOUCH_VERDICT_ALLOW || d.exception))
@@ -1078,8 +1070,14 @@ int BPF_PROG(vouch_exec_lsm, struct linux_binprm *bprm, int ret)
 	if (d.mode == VOUCH_MODE_OFF)
 		return 0;
 	d.scope_id = sk.scope_id;
+	/*
+	 * Containers stay on the tracepoint path, which holds a new one and
+	 * knows the runtime's own set-up execs (docs/KNOWN_ISSUES.md).
+	 */
 	container = (cs.flags & VOUCH_CGROUP_PENDING) ||
 		    (sc->flags & VOUCH_SCOPE_CONTAINER);
+	if (container)
+		return 0;
 
 	if (bprm->buf[0] == '#' && bprm->buf[1] == '!') {
 		if (!(sc->flags & VOUCH_SCOPE_CHECK_SCRIPTS))
@@ -1090,13 +1088,6 @@ int BPF_PROG(vouch_exec_lsm, struct linux_binprm *bprm, int ret)
 	/* binfmt_script and binfmt_misc replace interp with the interpreter */
 	if (bprm->interp != bprm->filename)
 		s->id.flags |= VOUCH_EXE_VIA_SCRIPT;
-	if (container && slot && slot->n_runtimes &&
-	    runtime_setup(task, is_runtime(slot, bprm->file), &s->id, 0))
-		return 0;
 	judge(s, sk.gen, slot, sc, &s->id, kind == VOUCH_EVENT_EXEC, &d);
-	/* allowed in a container not identified yet: the tracepoint holds it */
-	if ((cs.flags & VOUCH_CGROUP_PENDING) &&
-	    (d.verdict == VOUCH_VERDICT_ALLOW || d.exception))
-		return 0;
 	return act_lsm(s, task, bprm, kind, &s->id, &d);
 }
