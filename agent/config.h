@@ -23,6 +23,9 @@ struct vouchd_config {
 	char *collector_key;
 	char *spool_dir;	/* default /var/lib/vouch/spool */
 	uint64_t spool_max_bytes;	/* default 256 MiB */
+	char *metrics_listen;	/* "ADDR:PORT"; NULL: no endpoint */
+	int pin;		/* keep programs pinned across restarts */
+	char *pin_dir;		/* bpffs directory, default /sys/fs/bpf/vouch */
 };
 
 /* Relative paths in the file are taken relative to the file's directory. */

@@ -13,6 +13,7 @@
 #include "encode.h"
 #include "events.h"
 #include "log.h"
+#include "metrics.h"
 #include "shipper.h"
 #include "spool.h"
 
@@ -35,6 +36,7 @@ struct events {
 	uint64_t spool_errors;
 	uint64_t reported_spool_drops;
 	uint64_t reported_rejected;
+	struct metrics *metrics;	/* NULL: not counted */
 };
 
 static const char *const kind_names[VOUCH_EVENT_KIND_MAX] = {
@@ -239,6 +241,7 @@ static int ship(struct events *e, struct event *ev)
 		log_error("events: failed to write event %llu: %s",
 			  (unsigned long long)ev->seq, strerror(-err));
 	e->shipped++;
+	metrics__count_event(e->metrics, ev->kind, ev->verdict);
 	return err;
 }
 
@@ -258,6 +261,8 @@ static void report_loss(struct events *e, const char *kind, uint64_t count,
 {
 	struct event ev = { 0 };
 
+	/* every kind gets its series, at 0 until something is lost */
+	metrics__count_loss(e->metrics, kind, count);
 	if (!count)
 		return;
 	e->lost += count;
@@ -423,10 +428,16 @@ int events__fd(const struct events *e)
 	return ring_buffer__epoll_fd(e->rb);
 }
 
+void events__count_in(struct events *e, struct metrics *m)
+{
+	e->metrics = m;
+}
+
 int events__consume(struct events *e)
 {
 	int n = ring_buffer__consume(e->rb);
 
+	metrics__heartbeat(e->metrics);
 	flush(e);
 	return n;
 }

@@ -15,6 +15,7 @@
 struct kernel {
 	struct vouch_bpf *skel;
 	struct bpf_link *links[16];
+	const char *link_names[16];	/* of the program each link holds */
 	int n_links;
 	struct policy *active;
 	/* its entries stay loaded until the next swap: a program that read
@@ -49,6 +50,7 @@ static int attach(struct kernel *k, struct bpf_program *prog, int required)
 			 bpf_program__name(prog), strerror(-err));
 		return 0;
 	}
+	k->link_names[k->n_links] = bpf_program__name(prog);
 	k->links[k->n_links++] = link;
 	return 0;
 }
@@ -366,6 +368,27 @@ const struct policy *kernel__policy(const struct kernel *k, uint32_t gen)
 const struct policy *kernel__active(const struct kernel *k)
 {
 	return k->active;
+}
+
+size_t kernel__links(const struct kernel *k, struct kernel_link *out,
+		     size_t max)
+{
+	struct bpf_link_info info;
+	size_t n = 0;
+	__u32 len;
+
+	for (int i = 0; i < k->n_links && n < max; i++) {
+		memset(&info, 0, sizeof(info));
+		len = sizeof(info);
+		if (bpf_obj_get_info_by_fd(bpf_link__fd(k->links[i]), &info,
+					   &len))
+			continue;
+		out[n].link_id = info.id;
+		out[n].prog_id = info.prog_id;
+		out[n].name = k->link_names[i];
+		n++;
+	}
+	return n;
 }
 
 int kernel__events_fd(const struct kernel *k)

@@ -32,6 +32,16 @@ int kernel__apply(struct kernel *k, struct policy *p);
 const struct policy *kernel__policy(const struct kernel *k, uint32_t gen);
 const struct policy *kernel__active(const struct kernel *k);
 
+/* The kernel's ids of one attached program and of the link holding it. */
+struct kernel_link {
+	uint32_t link_id;
+	uint32_t prog_id;
+	const char *name;	/* the program's full name; lives as long as k */
+};
+/* The links vouchd attached or took over; the count written to out. */
+size_t kernel__links(const struct kernel *k, struct kernel_link *out,
+		     size_t max);
+
 int kernel__events_fd(const struct kernel *k);
 /* Sums the per-CPU loss counters into out[kind]; 0 or -errno. */
 int kernel__read_losses(const struct kernel *k,

@@ -16,18 +16,23 @@
 #include <sys/timerfd.h>
 #include <time.h>
 #include <unistd.h>
+#include <systemd/sd-daemon.h>
 
 #include "cgroup.h"
 #include "config.h"
 #include "events.h"
 #include "kernel.h"
 #include "log.h"
+#include "metrics.h"
 #include "policy.h"
 #include "procscan.h"
 #include "rules.h"
 #include "shipper.h"
 #include "sink.h"
 #include "spool.h"
+#include "status.h"
+
+#define STALL_MS_MIN	5000	/* no loop pass for longer: unhealthy */
 
 struct agent {
 	const char *config_path;
@@ -38,6 +43,8 @@ struct agent {
 	struct events *events;
 	struct spool *spool;
 	struct shipper *shipper;
+	struct metrics *metrics;
+	size_t published_cgroups;	/* workloads /v1/status knows of */
 	uint32_t next_gen;
 	int epoll_fd;
 	int signal_fd;
@@ -144,6 +151,26 @@ static struct policy *build_policy(struct agent *a, char *why, size_t len)
 	return p;
 }
 
+/* Hands the policy in force to the metrics endpoint and systemd. */
+static void publish_policy(struct agent *a, const struct policy *p)
+{
+	struct cgroup_index *idx = cgroup__scan(a->cgroup_mount);
+	struct metrics_policy mp = {
+		.gen = p->gen,
+		.loaded = (int64_t)time(NULL),
+		.entries = p->n_paths[POLICY_ALLOW] + p->n_paths[POLICY_DENY] +
+			   p->n_paths[POLICY_EXCEPTION],
+	};
+
+	mp.detail = status__policy(p, a->cfg->rules_path, idx);
+	cgroup__free(idx);
+	a->published_cgroups = p->n_cgroups;
+	metrics__set_policy(a->metrics, &mp);
+	sd_notifyf(0, "STATUS=policy generation %u: %zu scopes, %zu allow, %zu deny entries",
+		   p->gen, p->n_scopes, p->n_paths[POLICY_ALLOW],
+		   p->n_paths[POLICY_DENY]);
+}
+
 static int install_policy(struct agent *a)
 {
 	char why[512] = "", msg[768];
@@ -166,6 +193,7 @@ static int install_policy(struct agent *a)
 	snprintf(msg, sizeof(msg), "policy generation %u loaded from %s",
 		 p->gen, a->cfg->rules_path);
 	a->next_gen++;
+	publish_policy(a, p);
 	if (a->events)
 		events__emit_note(a->events, "policy", msg, p->gen);
 	return 0;
@@ -229,6 +257,7 @@ static int open_delivery(struct agent *a)
 		return err;
 	}
 	events__ship_to(a->events, a->spool, a->shipper);
+	metrics__set_spool(a->metrics, a->spool);
 	err = shipper__start(a->shipper);
 	if (err)
 		log_error("shipper: failed to start: %s", strerror(-err));
@@ -255,6 +284,7 @@ static int open_events(struct agent *a)
 			  strerror(errno));
 		return -errno;
 	}
+	events__count_in(a->events, a->metrics);
 	return a->cfg->collector_url ? open_delivery(a) : 0;
 }
 
@@ -265,17 +295,88 @@ static int epoll_add(int epfd, int fd)
 	return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) ? -errno : 0;
 }
 
+static void stop_signals(sigset_t *mask)
+{
+	sigemptyset(mask);
+	sigaddset(mask, SIGHUP);
+	sigaddset(mask, SIGTERM);
+	sigaddset(mask, SIGINT);
+}
+
+/*
+ * Before any thread starts (shipper, metrics endpoint): threads inherit
+ * the mask, so a stop signal always reaches the signalfd rather than the
+ * default action in some other thread.
+ */
+static void block_signals(void)
+{
+	sigset_t mask;
+
+	stop_signals(&mask);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+}
+
+/* The metrics endpoint's counters exist from the start; serving waits. */
+static int open_metrics(struct agent *a)
+{
+	struct metrics_identity id = {
+		.agent_id = a->cfg->agent_id,
+		.node = a->cfg->node_name,
+		.version = VOUCH_VERSION,
+		.stall_ms = 5 * a->cfg->loss_report_ms > STALL_MS_MIN ?
+			    5 * a->cfg->loss_report_ms : STALL_MS_MIN,
+	};
+
+	a->metrics = metrics__new(&id);
+	if (!a->metrics) {
+		log_error("metrics: failed to set up: %s", strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
+static void publish_links(struct agent *a)
+{
+	struct kernel_link kl[METRICS_LINKS_MAX];
+	struct metrics_link ml[METRICS_LINKS_MAX];
+	size_t n = kernel__links(a->kernel, kl, METRICS_LINKS_MAX);
+
+	for (size_t i = 0; i < n; i++) {
+		ml[i].link_id = kl[i].link_id;
+		ml[i].prog_id = kl[i].prog_id;
+		snprintf(ml[i].name, sizeof(ml[i].name), "%s",
+			 kl[i].name ? kl[i].name : "unknown");
+	}
+	metrics__set_links(a->metrics, ml, n);
+}
+
+/*
+ * A failure to serve is logged, not fatal: enforcement matters more than
+ * its observation, and the missing endpoint is what probes will notice.
+ */
+static void serve_metrics(struct agent *a)
+{
+	int err;
+
+	publish_links(a);
+	if (!a->cfg->metrics_listen)
+		return;
+	err = metrics__serve(a->metrics, a->cfg->metrics_listen);
+	if (err)
+		log_error("metrics: failed to listen on '%s': %s",
+			  a->cfg->metrics_listen, strerror(-err));
+	else
+		log_info("metrics: serving /metrics, /healthz and /v1/status on %s",
+			 a->cfg->metrics_listen);
+}
+
 static int open_loop(struct agent *a)
 {
 	struct itimerspec every = { 0 };
 	sigset_t mask;
 	int err;
 
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGHUP);
-	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGINT);
-	sigprocmask(SIG_BLOCK, &mask, NULL);
+	stop_signals(&mask);
 	a->signal_fd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
 	a->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
 	a->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
@@ -301,9 +402,11 @@ static void on_signal(struct agent *a)
 	while (read(a->signal_fd, &si, sizeof(si)) == sizeof(si)) {
 		if (si.ssi_signo == SIGHUP) {
 			log_info("vouchd: SIGHUP: reloading rules");
+			sd_notify(0, "RELOADING=1");
 			/* ship what the old policy decided before names change */
 			events__consume(a->events);
 			install_policy(a);
+			sd_notify(0, "READY=1");
 		} else {
 			log_info("vouchd: signal %u: stopping", si.ssi_signo);
 			a->stop = 1;
@@ -313,11 +416,17 @@ static void on_signal(struct agent *a)
 
 static void on_timer(struct agent *a)
 {
+	const struct policy *active;
 	uint64_t ticks;
 
 	while (read(a->timer_fd, &ticks, sizeof(ticks)) == sizeof(ticks))
 		;
 	events__report_losses(a->events);
+	/* cgroups placed in a scope since: /v1/status lists them too */
+	active = kernel__active(a->kernel);
+	if (active && active->n_cgroups != a->published_cgroups)
+		publish_policy(a, active);
+	sd_notify(0, "WATCHDOG=1");
 }
 
 static int run_loop(struct agent *a)
@@ -331,6 +440,7 @@ static int run_loop(struct agent *a)
 			continue;
 		if (n < 0)
 			return -errno;
+		metrics__heartbeat(a->metrics);
 		for (int i = 0; i < n; i++) {
 			if (ready[i].data.fd == a->signal_fd)
 				on_signal(a);
@@ -340,6 +450,7 @@ static int run_loop(struct agent *a)
 				events__consume(a->events);
 		}
 	}
+	sd_notify(0, "STOPPING=1");
 	/* drain what the kernel decided before we detach */
 	events__consume(a->events);
 	events__report_losses(a->events);
@@ -348,6 +459,8 @@ static int run_loop(struct agent *a)
 
 static void close_all(struct agent *a)
 {
+	/* first: its thread reads the spool and asks about the links */
+	metrics__free(a->metrics);
 	if (a->epoll_fd >= 0)
 		close(a->epoll_fd);
 	if (a->timer_fd >= 0)
@@ -406,7 +519,10 @@ int main(int argc, char **argv)
 		config__free(a.cfg);
 		return err;
 	}
-	err = open_kernel(&a);
+	block_signals();
+	err = open_metrics(&a);
+	if (!err)
+		err = open_kernel(&a);
 	if (!err && install_policy(&a))
 		err = -EINVAL;
 	if (!err)
@@ -414,8 +530,10 @@ int main(int argc, char **argv)
 	if (!err)
 		err = open_loop(&a);
 	if (!err) {
+		serve_metrics(&a);
 		log_info("vouchd %s: running, rules %s, events to %s",
 			 VOUCH_VERSION, a.cfg->rules_path, a.cfg->events_output);
+		sd_notify(0, "READY=1");
 		events__emit_note(a.events, "agent", "vouchd started",
 				  kernel__active(a.kernel)->gen);
 		err = run_loop(&a);

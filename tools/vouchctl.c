@@ -21,6 +21,7 @@ static const struct command {
 } commands[] = {
 	{ "lint", cmd_lint, "check rule files and report every error" },
 	{ "events", vouchctl__events, "read events from vouch-collector" },
+	{ "status", vouchctl__status, "show what the running vouchd enforces" },
 };
 
 #define N_COMMANDS	(sizeof(commands) / sizeof(commands[0]))

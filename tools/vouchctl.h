@@ -5,5 +5,7 @@
 
 /* vouchctl events: argv[0] is "events"; returns the exit status. */
 int vouchctl__events(int argc, char **argv);
+/* vouchctl status: argv[0] is "status"; returns the exit status. */
+int vouchctl__status(int argc, char **argv);
 
 #endif /* VOUCH_VOUCHCTL_H */
