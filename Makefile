@@ -50,7 +50,7 @@ UNIT_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(UNIT_SRCS))
 BINS := $(OUTPUT)/vouchd $(OUTPUT)/vouchctl $(OUTPUT)/vouch-trigger \
 	$(OUTPUT)/vouch-floor $(OUTPUT)/vouch-collector $(OUTPUT)/vouch-batch
 
-.PHONY: all clean deps test unit e2e run bench fuzz install uninstall
+.PHONY: all clean deps test unit e2e run bench fuzz install uninstall deb
 all: $(BINS)
 
 $(OUTPUT) $(OUTPUT)/agent $(OUTPUT)/bpf $(OUTPUT)/tools $(OUTPUT)/tests \
@@ -200,6 +200,12 @@ install: all
 	install -m 0755 $(OUTPUT)/vouchd $(OUTPUT)/vouchctl $(DESTDIR)$(BINDIR)/
 	install -m 0644 rules/example.yaml $(DESTDIR)$(SYSCONFDIR)/vouch/rules.yaml
 	install -m 0644 packaging/vouchd.yaml $(DESTDIR)$(SYSCONFDIR)/vouch/vouchd.yaml
+
+# A .deb of the binaries, the systemd unit, the configuration, the example
+# rules and the man pages (packaging/deb/build.sh).
+deb: all
+	$(call msg,DEB,$(OUTPUT)/vouch_$(VERSION)_*.deb)
+	$(Q)packaging/deb/build.sh $(OUTPUT) $(VERSION) > /dev/null
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/vouchd $(DESTDIR)$(BINDIR)/vouchctl

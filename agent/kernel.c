@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* Loads vouch's BPF programs and keeps the policy maps in sync. */
 #include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
@@ -10,13 +12,20 @@
 
 #include "kernel.h"
 #include "log.h"
+#include "pin.h"
 #include "vouch.skel.h"
 
 struct kernel {
 	struct vouch_bpf *skel;
 	struct bpf_link *links[16];
 	const char *link_names[16];	/* of the program each link holds */
+	struct kernel_link link_ids[16];
 	int n_links;
+	char *pin_dir;			/* NULL: nothing pinned */
+	uint32_t adopted_gen;		/* found in pinned maps, 0: none */
+	/* entries of generations other than the active one may be left in
+	 * adopted maps: removed at the next swap, as a previous one is */
+	int sweep_stale;
 	struct policy *active;
 	/* its entries stay loaded until the next swap: a program that read
 	 * the old generation just before the switch still finds them */
@@ -31,6 +40,21 @@ static void ensure_tracefs(void)
 		return;
 	if (mount("tracefs", "/sys/kernel/tracing", "tracefs", 0, NULL) < 0)
 		log_warn("kernel: failed to mount tracefs: %s", strerror(errno));
+}
+
+static struct kernel_link link_ids_of(struct bpf_link *link,
+				      struct bpf_program *prog)
+{
+	struct kernel_link ids = { .name = bpf_program__name(prog) };
+	struct bpf_link_info info;
+	__u32 len = sizeof(info);
+
+	memset(&info, 0, sizeof(info));
+	if (!bpf_obj_get_info_by_fd(bpf_link__fd(link), &info, &len)) {
+		ids.link_id = info.id;
+		ids.prog_id = info.prog_id;
+	}
+	return ids;
 }
 
 static int attach(struct kernel *k, struct bpf_program *prog, int required)
@@ -51,6 +75,7 @@ static int attach(struct kernel *k, struct bpf_program *prog, int required)
 		return 0;
 	}
 	k->link_names[k->n_links] = bpf_program__name(prog);
+	k->link_ids[k->n_links] = link_ids_of(link, prog);
 	k->links[k->n_links++] = link;
 	return 0;
 }
@@ -135,7 +160,136 @@ static int set_globals(struct kernel *k, const struct policy *p,
 	return put_global(k, VOUCH_GLOBALS_ACTIVE, &g);
 }
 
-struct kernel *kernel__open(unsigned int ringbuf_bytes)
+/* The max_entries of a pinned map, or 0 when there is none. */
+static __u32 pinned_max_entries(const char *path)
+{
+	struct bpf_map_info info;
+	__u32 len = sizeof(info);
+	int fd = bpf_obj_get(path);
+
+	if (fd < 0)
+		return 0;
+	memset(&info, 0, sizeof(info));
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		info.max_entries = 0;
+	close(fd);
+	return info.max_entries;
+}
+
+/*
+ * Every map of the object (not libbpf's own .rodata and .bss, which belong
+ * to one build) is pinned under DIR/maps; libbpf reuses a pin that is
+ * there, so an earlier vouchd's policy and ring buffer carry on. The ring
+ * buffer keeps its pinned size: a new size needs an unload.
+ */
+static int set_map_pins(struct kernel *k, unsigned int ringbuf_bytes)
+{
+	char path[PIN_PATH_MAX];
+	struct bpf_map *map;
+	__u32 pinned;
+	int err;
+
+	bpf_object__for_each_map(map, k->skel->obj) {
+		if (bpf_map__is_internal(map))
+			continue;
+		err = pin__path(path, sizeof(path), k->pin_dir, "maps",
+				bpf_map__name(map));
+		if (!err)
+			err = bpf_map__set_pin_path(map, path);
+		if (err)
+			return err;
+	}
+	pin__path(path, sizeof(path), k->pin_dir, "maps",
+		  bpf_map__name(k->skel->maps.events));
+	pinned = pinned_max_entries(path);
+	if (pinned && ringbuf_bytes && pinned != ringbuf_bytes)
+		log_warn("kernel: the pinned ring buffer is %u KiB, not the %u KiB configured; 'vouchd --unload' and a start apply the new size",
+			 pinned / 1024, ringbuf_bytes / 1024);
+	if (pinned)
+		bpf_map__set_max_entries(k->skel->maps.events, pinned);
+	return 0;
+}
+
+static int read_active_gen(struct kernel *k, uint32_t *gen)
+{
+	struct vouch_globals g;
+	uint32_t slot = VOUCH_GLOBALS_ACTIVE;
+
+	if (bpf_map_lookup_elem(bpf_map__fd(k->skel->maps.globals), &slot, &g))
+		return -errno;
+	*gen = g.gen;
+	return 0;
+}
+
+/*
+ * The new links replace the pinned ones, each in one rename, after the
+ * new program is attached: for a moment both run (an exec may be judged,
+ * and reported, twice), never neither. Pins of programs this build no
+ * longer has go last. Our descriptors are closed: the pins alone hold the
+ * links, so removing a pin detaches its program, and the health check
+ * sees it.
+ */
+static int pin_links(struct kernel *k)
+{
+	const char *names[16];
+	int err;
+
+	for (int i = 0; i < k->n_links; i++) {
+		names[i] = k->link_names[i];
+		err = pin__replace_link(k->links[i], k->pin_dir, names[i]);
+		if (err) {
+			log_error("kernel: failed to pin link of '%s' in '%s': %s",
+				  names[i], k->pin_dir, strerror(-err));
+			return err;
+		}
+	}
+	err = pin__prune_links(k->pin_dir, names, (size_t)k->n_links);
+	if (err)
+		log_warn("kernel: failed to remove stale links in '%s': %s",
+			 k->pin_dir, strerror(-err));
+	/* for a link with a pin, libbpf's detach only closes descriptors
+	 * (the link's, and a tracepoint's perf event): the pin holds it */
+	for (int i = 0; i < k->n_links; i++) {
+		bpf_link__destroy(k->links[i]);
+		k->links[i] = NULL;
+	}
+	return 0;
+}
+
+static int load(struct kernel *k, unsigned int ringbuf_bytes)
+{
+	int adopting = k->pin_dir && pin__has_maps(k->pin_dir);
+	int err;
+
+	if (ringbuf_bytes)
+		bpf_map__set_max_entries(k->skel->maps.events, ringbuf_bytes);
+	if (k->pin_dir) {
+		err = pin__prepare(k->pin_dir);
+		if (!err)
+			err = set_map_pins(k, ringbuf_bytes);
+		if (err)
+			return err;
+	}
+	err = vouch_bpf__load(k->skel);
+	if (err) {
+		log_error("kernel: failed to load BPF programs%s: %s",
+			  adopting ? " against the pinned maps (from an incompatible build? 'vouchd --unload' clears them)" : "",
+			  strerror(-err));
+		return err;
+	}
+	if (!adopting)
+		return set_globals(k, NULL, NULL);
+	/* the policy in the pinned maps stays in force until ours replaces it */
+	err = read_active_gen(k, &k->adopted_gen);
+	k->sweep_stale = 1;
+	if (!err)
+		log_info("kernel: took over the maps pinned in '%s', policy generation %u in force",
+			 k->pin_dir, k->adopted_gen);
+	return err;
+}
+
+struct kernel *kernel__open_pinned(unsigned int ringbuf_bytes,
+				   const char *pin_dir)
 {
 	struct kernel *k = calloc(1, sizeof(*k));
 	int err;
@@ -143,23 +297,22 @@ struct kernel *kernel__open(unsigned int ringbuf_bytes)
 	if (!k)
 		return NULL;
 	ensure_tracefs();
+	if (pin_dir && !(k->pin_dir = strdup(pin_dir))) {
+		err = -ENOMEM;
+		goto err_free;
+	}
 	k->skel = vouch_bpf__open();
 	if (!k->skel) {
 		err = -errno;
 		log_error("kernel: failed to open BPF object: %s", strerror(-err));
 		goto err_free;
 	}
-	if (ringbuf_bytes)
-		bpf_map__set_max_entries(k->skel->maps.events, ringbuf_bytes);
-	err = vouch_bpf__load(k->skel);
-	if (err) {
-		log_error("kernel: failed to load BPF programs: %s", strerror(-err));
-		goto err_free;
-	}
-	err = set_globals(k, NULL, NULL);
+	err = load(k, ringbuf_bytes);
 	if (err)
 		goto err_free;
 	err = attach_all(k);
+	if (!err && k->pin_dir)
+		err = pin_links(k);
 	if (err)
 		goto err_free;
 	return k;
@@ -170,13 +323,30 @@ err_free:
 	return NULL;
 }
 
+struct kernel *kernel__open(unsigned int ringbuf_bytes)
+{
+	return kernel__open_pinned(ringbuf_bytes, NULL);
+}
+
+uint32_t kernel__adopted_gen(const struct kernel *k)
+{
+	return k->adopted_gen;
+}
+
+int kernel__unload(const char *pin_dir)
+{
+	return pin__unload(pin_dir);
+}
+
 void kernel__close(struct kernel *k)
 {
 	if (!k)
 		return;
+	/* pinned links were let go already: the pins hold them */
 	for (int i = k->n_links - 1; i >= 0; i--)
 		bpf_link__destroy(k->links[i]);
 	vouch_bpf__destroy(k->skel);
+	free(k->pin_dir);
 	policy__free(k->active);
 	policy__free(k->previous);
 	free(k);
@@ -326,11 +496,76 @@ static int each_entry(struct kernel *k, const struct policy *p, entry_op op)
 	return err;
 }
 
+#define SWEEP_BATCH	1024
+
+/*
+ * Deletes the entries of map whose generation (a __u32 at gen_off in the
+ * key) is not keep: in batches, each found by a walk from the start, since
+ * deleting the key a walk stands on would restart it anyway.
+ */
+static int sweep_map(struct bpf_map *map, size_t gen_off, uint32_t keep)
+{
+	size_t ksz = bpf_map__key_size(map), n;
+	int fd = bpf_map__fd(map), err = 0;
+	char *keys = malloc(ksz * (SWEEP_BATCH + 1));
+	char *cur, *prev;
+	uint32_t gen;
+
+	if (!keys)
+		return -ENOMEM;
+	do {
+		n = 0;
+		prev = NULL;
+		cur = keys + ksz * SWEEP_BATCH;	/* the walk's own slot */
+		while (n < SWEEP_BATCH && !bpf_map_get_next_key(fd, prev, cur)) {
+			memcpy(&gen, cur + gen_off, sizeof(gen));
+			if (gen != keep)
+				memcpy(keys + ksz * n++, cur, ksz);
+			prev = cur;
+		}
+		for (size_t i = 0; i < n; i++)
+			if (bpf_map_delete_elem(fd, keys + ksz * i) &&
+			    errno != ENOENT)
+				err = -errno;
+	} while (n == SWEEP_BATCH && !err);
+	free(keys);
+	return err;
+}
+
+/* Everything an earlier vouchd left but the generation in force. */
+static void sweep_stale(struct kernel *k, uint32_t keep)
+{
+	struct vouch_bpf *s = k->skel;
+	struct {
+		struct bpf_map *map;
+		size_t gen_off;
+	} maps[] = {
+		{ s->maps.allow_paths, offsetof(struct vouch_path_key, gen) },
+		{ s->maps.deny_paths, offsetof(struct vouch_path_key, gen) },
+		{ s->maps.exception_paths, offsetof(struct vouch_path_key, gen) },
+		{ s->maps.inodes, offsetof(struct vouch_inode_key, gen) },
+		{ s->maps.cgroup_scopes, offsetof(struct vouch_cgroup_key, gen) },
+		{ s->maps.scopes, offsetof(struct vouch_scope_key, gen) },
+	};
+	int err;
+
+	for (size_t i = 0; i < sizeof(maps) / sizeof(maps[0]); i++) {
+		err = sweep_map(maps[i].map, maps[i].gen_off, keep);
+		if (err)
+			log_warn("kernel: failed to clear old generations from map '%s': %s",
+				 bpf_map__name(maps[i].map), strerror(-err));
+	}
+	k->sweep_stale = 0;
+}
+
 int kernel__apply(struct kernel *k, struct policy *p)
 {
 	struct vouch_scope host;
 	int err;
 
+	/* as with previous below: only once ours has been in force a while */
+	if (k->sweep_stale && k->active)
+		sweep_stale(k, k->active->gen);
 	if (k->previous) {
 		err = each_entry(k, k->previous, op_delete);
 		if (err)
@@ -373,21 +608,10 @@ const struct policy *kernel__active(const struct kernel *k)
 size_t kernel__links(const struct kernel *k, struct kernel_link *out,
 		     size_t max)
 {
-	struct bpf_link_info info;
 	size_t n = 0;
-	__u32 len;
 
-	for (int i = 0; i < k->n_links && n < max; i++) {
-		memset(&info, 0, sizeof(info));
-		len = sizeof(info);
-		if (bpf_obj_get_info_by_fd(bpf_link__fd(k->links[i]), &info,
-					   &len))
-			continue;
-		out[n].link_id = info.id;
-		out[n].prog_id = info.prog_id;
-		out[n].name = k->link_names[i];
-		n++;
-	}
+	for (int i = 0; i < k->n_links && n < max; i++)
+		out[n++] = k->link_ids[i];
 	return n;
 }
 

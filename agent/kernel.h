@@ -20,7 +20,20 @@ struct kernel;
  * failure.
  */
 struct kernel *kernel__open(unsigned int ringbuf_bytes);
-/* Detaches everything and frees the maps. NULL-safe. */
+/*
+ * The same, pinned under the bpffs directory pin_dir (docs/OPERATIONS.md):
+ * maps an earlier vouchd pinned there are taken over as they are (the
+ * policy in them stays in force, the ring buffer keeps what it holds),
+ * each program is attached anew and its pin replaced, and only then is the
+ * earlier program let go. kernel__close() leaves the pins in place.
+ */
+struct kernel *kernel__open_pinned(unsigned int ringbuf_bytes,
+				   const char *pin_dir);
+/* The active generation found in pinned maps; 0 when nothing was taken. */
+uint32_t kernel__adopted_gen(const struct kernel *k);
+/* Removes what vouchd pinned under pin_dir: enforcement ends. 0 or -errno. */
+int kernel__unload(const char *pin_dir);
+/* Detaches everything and frees the maps, unless pinned. NULL-safe. */
 void kernel__close(struct kernel *k);
 
 /*

@@ -53,7 +53,7 @@ struct agent {
 };
 
 static const char usage[] =
-"Usage: vouchd --config FILE\n"
+"Usage: vouchd --config FILE [--check | --unload]\n"
 "\n"
 "The vouch node agent: checks every exec on this machine in the kernel\n"
 "against the rules in the configuration, kills what is not allowed (or\n"
@@ -61,16 +61,26 @@ static const char usage[] =
 "\n"
 "  -c, --config FILE   vouchd configuration (YAML), see docs/CONFIG.md\n"
 "      --check         load the configuration and rules, report, and exit\n"
+"      --unload        remove the pinned programs and maps, and exit: this\n"
+"                      ends enforcement until vouchd starts again\n"
 "  -h, --help          show this help\n"
 "  -V, --version       show the version\n"
 "\n"
-"Signals: SIGHUP reloads the rules; SIGTERM or SIGINT stops and detaches.\n";
+"Signals: SIGHUP reloads the rules; SIGTERM or SIGINT stops (pinned\n"
+"programs stay attached; without pinning they are detached).\n";
+
+enum run_kind {
+	RUN_AGENT = 0,
+	RUN_CHECK = 1,
+	RUN_UNLOAD = 2,
+};
 
 static int parse_args(int argc, char **argv, struct agent *a, int *check_only)
 {
 	static const struct option opts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "check", no_argument, NULL, 'k' },
+		{ "unload", no_argument, NULL, 'u' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ 0 },
@@ -83,7 +93,10 @@ static int parse_args(int argc, char **argv, struct agent *a, int *check_only)
 			a->config_path = optarg;
 			break;
 		case 'k':
-			*check_only = 1;
+			*check_only = RUN_CHECK;
+			break;
+		case 'u':
+			*check_only = RUN_UNLOAD;
 			break;
 		case 'h':
 			fputs(usage, stdout);
@@ -219,9 +232,15 @@ static int open_kernel(struct agent *a)
 			  strerror(-err));
 		return err;
 	}
-	a->kernel = kernel__open(a->cfg->ring_buffer_bytes);
+	if (a->cfg->pin)
+		a->kernel = kernel__open_pinned(a->cfg->ring_buffer_bytes,
+						a->cfg->pin_dir);
+	else
+		a->kernel = kernel__open(a->cfg->ring_buffer_bytes);
 	if (!a->kernel)
 		return -errno;
+	/* our generations follow the one a previous vouchd left in force */
+	a->next_gen = kernel__adopted_gen(a->kernel) + 1;
 	err = procscan__survey("/proc", a->cgroup_mount, &survey);
 	if (err < 0)
 		log_warn("procscan: failed to read /proc: %s", strerror(-err));
@@ -503,6 +522,22 @@ static int check_only_run(struct agent *a)
 	return 0;
 }
 
+/* The explicit act that ends enforcement: the pins go, and with them
+ * the programs and maps. */
+static int unload_run(struct agent *a)
+{
+	int err = kernel__unload(a->cfg->pin_dir);
+
+	if (err) {
+		log_error("pin: failed to unload '%s': %s", a->cfg->pin_dir,
+			  strerror(-err));
+		return 1;
+	}
+	log_info("pin: unloaded '%s': vouch enforces nothing until vouchd starts again",
+		 a->cfg->pin_dir);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct agent a = { .next_gen = 1, .epoll_fd = -1, .signal_fd = -1,
@@ -515,7 +550,8 @@ int main(int argc, char **argv)
 	if (load_config(&a))
 		return 1;
 	if (check_only) {
-		err = check_only_run(&a);
+		err = check_only == RUN_CHECK ? check_only_run(&a) :
+		      unload_run(&a);
 		config__free(a.cfg);
 		return err;
 	}

@@ -15,6 +15,9 @@ VOUCHD=$OUT/vouchd
 VOUCHCTL=$OUT/vouchctl
 TRIGGER_SRC=$OUT/vouch-trigger
 VOUCHD_PID=
+# A test that sets PIN_DIR (under /sys/fs/bpf) before write_config runs
+# vouchd pinned there; cleanup unloads it. Otherwise vouchd pins nothing.
+PIN_DIR=
 
 CGROOT=$(awk '$3 == "cgroup2" { print $2; exit }' /proc/self/mounts)
 W=$(mktemp -d /tmp/vouch-e2e.XXXXXX)
@@ -25,6 +28,7 @@ mkdir "$CG"
 cleanup() {
 	stop_vouchd
 	stop_collector
+	unload_pins
 	# whatever a test left in its cgroups goes with them
 	local cg
 	for cg in "$CG"-* "$CG"; do
@@ -43,6 +47,14 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 
+
+# unload_pins: what a pinned vouchd left under PIN_DIR goes: links first,
+# so the programs detach, then maps.
+unload_pins() {
+	[ -n "$PIN_DIR" ] && [ -e "$PIN_DIR" ] || return 0
+	"$VOUCHD" --config "$W/vouchd.yaml" --unload > /dev/null 2>&1 ||
+		{ rm -f "$PIN_DIR"/links/* "$PIN_DIR"/maps/*; rm -rf "$PIN_DIR"; }
+}
 
 # The binaries a test runs live in $W: allowed/ is on the allow-list,
 # denied/ is not.
@@ -73,6 +85,9 @@ YAML
 }
 
 write_config() {
+	local pin="pin: false"
+	[ -n "$PIN_DIR" ] && pin="pin: true
+  pin_dir: $PIN_DIR"
 	cat > "$W/vouchd.yaml" <<YAML
 rules: $W/rules.yaml
 node_name: e2e-node
@@ -80,6 +95,8 @@ agent_id: e2e-agent
 log:
   level: info
   format: text
+bpf:
+  $pin
 events:
   output: $W/events.jsonl
   loss_report_ms: 100
