@@ -55,7 +55,7 @@ broken() {
 	check "$name: the message names $want" grep -qF "$want" "$W/$name.out"
 }
 broken hostpid-string '.spec.template.spec.hostPID = "yes"' '/spec/template/spec/hostPID must be boolean'
-broken no-container-name 'del(.spec.template.spec.containers[0].name)' "must have required property 'name'"
+broken no-container-name 'del(.spec.template.spec.containers[0].name)' '/spec/template/spec/containers/0 must have required property name'
 broken port-as-text '.spec.template.spec.containers[0].livenessProbe.periodSeconds = "often"' 'periodSeconds must be integer'
 broken volumes-not-a-list '.spec.template.spec.volumes = {"bpffs": "/sys/fs/bpf"}' '/spec/template/spec/volumes must be array'
 printf 'apiVersion: apps/v1\nkind: DaemonSett\nmetadata: {name: x}\n' > "$W/kind.yaml"
