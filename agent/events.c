@@ -404,6 +404,9 @@ struct events *events__new(struct kernel *k, struct sink *sink,
 	e->sink = sink;
 	e->id = *id;
 	e->cgroups = cgroup__scan(id->cgroup_mount);
+	/* what a previous vouchd reported from the same pinned counters */
+	if (kernel__reported_losses(k, e->reported_losses))
+		log_warn("events: failed to read the loss counts already reported; they may be reported again");
 	e->rb = ring_buffer__new(kernel__events_fd(k), on_record, e, NULL);
 	if (!e->rb) {
 		err = -errno;
@@ -478,6 +481,7 @@ int events__report_losses(struct events *e)
 		report_loss(e, kind_names[kind], delta,
 			    "the kernel ring buffer was full");
 	}
+	kernel__save_reported_losses(e->kernel, e->reported_losses);
 	report_delivery_losses(e);
 	flush(e);
 	return 0;

@@ -26,6 +26,7 @@ struct kernel {
 	/* entries of generations other than the active one may be left in
 	 * adopted maps: removed at the next swap, as a previous one is */
 	int sweep_stale;
+	int reported_fd;		/* pinned: losses reported so far */
 	struct policy *active;
 	/* its entries stay loaded until the next swap: a program that read
 	 * the old generation just before the switch still finds them */
@@ -256,6 +257,72 @@ static int pin_links(struct kernel *k)
 	return 0;
 }
 
+#define REPORTED_PIN	"reported_losses"
+
+/*
+ * A map of vouchd's own, never seen by a program: the loss counts already
+ * reported. The kernel's counters outlive a vouchd in the pinned maps; with
+ * this beside them the next one reports only what is new, not everything
+ * again. A pin of another size (an upgrade with more event kinds) is
+ * replaced: its counts are reported once more rather than misread.
+ */
+static int open_reported(struct kernel *k)
+{
+	__u32 vsz = sizeof(uint64_t) * VOUCH_EVENT_KIND_MAX;
+	char path[PIN_PATH_MAX];
+	struct bpf_map_info info;
+	__u32 len = sizeof(info);
+	int fd, err;
+
+	err = pin__path(path, sizeof(path), k->pin_dir, "maps", REPORTED_PIN);
+	if (err)
+		return err;
+	fd = bpf_obj_get(path);
+	if (fd >= 0) {
+		memset(&info, 0, sizeof(info));
+		if (!bpf_obj_get_info_by_fd(fd, &info, &len) &&
+		    info.value_size == vsz) {
+			k->reported_fd = fd;
+			return 0;
+		}
+		close(fd);
+		unlink(path);
+	}
+	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "vouch_reported", sizeof(__u32),
+			    vsz, 1, NULL);
+	if (fd < 0)
+		return -errno;
+	if (bpf_obj_pin(fd, path)) {
+		err = -errno;
+		close(fd);
+		return err;
+	}
+	k->reported_fd = fd;
+	return 0;
+}
+
+int kernel__reported_losses(const struct kernel *k,
+			    uint64_t out[VOUCH_EVENT_KIND_MAX])
+{
+	__u32 zero = 0;
+
+	memset(out, 0, sizeof(uint64_t) * VOUCH_EVENT_KIND_MAX);
+	if (k->reported_fd < 0)
+		return 0;
+	return bpf_map_lookup_elem(k->reported_fd, &zero, out) ? -errno : 0;
+}
+
+int kernel__save_reported_losses(struct kernel *k,
+				 const uint64_t in[VOUCH_EVENT_KIND_MAX])
+{
+	__u32 zero = 0;
+
+	if (k->reported_fd < 0)
+		return 0;
+	return bpf_map_update_elem(k->reported_fd, &zero, in, BPF_ANY) ?
+	       -errno : 0;
+}
+
 static int load(struct kernel *k, unsigned int ringbuf_bytes)
 {
 	int adopting = k->pin_dir && pin__has_maps(k->pin_dir);
@@ -267,6 +334,8 @@ static int load(struct kernel *k, unsigned int ringbuf_bytes)
 		err = pin__prepare(k->pin_dir);
 		if (!err)
 			err = set_map_pins(k, ringbuf_bytes);
+		if (!err)
+			err = open_reported(k);
 		if (err)
 			return err;
 	}
@@ -296,6 +365,7 @@ struct kernel *kernel__open_pinned(unsigned int ringbuf_bytes,
 
 	if (!k)
 		return NULL;
+	k->reported_fd = -1;
 	ensure_tracefs();
 	if (pin_dir && !(k->pin_dir = strdup(pin_dir))) {
 		err = -ENOMEM;
@@ -346,6 +416,8 @@ void kernel__close(struct kernel *k)
 	for (int i = k->n_links - 1; i >= 0; i--)
 		bpf_link__destroy(k->links[i]);
 	vouch_bpf__destroy(k->skel);
+	if (k->reported_fd >= 0)
+		close(k->reported_fd);
 	free(k->pin_dir);
 	policy__free(k->active);
 	policy__free(k->previous);

@@ -59,6 +59,15 @@ int kernel__events_fd(const struct kernel *k);
 /* Sums the per-CPU loss counters into out[kind]; 0 or -errno. */
 int kernel__read_losses(const struct kernel *k,
 			uint64_t out[VOUCH_EVENT_KIND_MAX]);
+/*
+ * Loss counts already reported as events, kept beside the pinned counters
+ * so that a vouchd taking over reports only new losses; zeros (and saving
+ * does nothing) when nothing is pinned. 0 or -errno.
+ */
+int kernel__reported_losses(const struct kernel *k,
+			    uint64_t out[VOUCH_EVENT_KIND_MAX]);
+int kernel__save_reported_losses(struct kernel *k,
+				 const uint64_t in[VOUCH_EVENT_KIND_MAX]);
 /* Assigns a cgroup created after the policy was compiled. */
 int kernel__assign_cgroup(struct kernel *k, uint64_t cgroup_id,
 			  uint32_t scope_id);

@@ -12,6 +12,8 @@ make_binaries
 write_rules enforce
 PIN_DIR=/sys/fs/bpf/vouch-e2e-$$-$RANDOM
 write_config
+# room for the events of a restart's gap, not for a flood of 3,000
+printf '  ring_buffer_kb: 1024\n' >> "$W/vouchd.yaml"
 PORT=$(free_port) || { fail "no free port"; finish; exit 1; }
 printf 'metrics:\n  listen: 127.0.0.1:%s\n' "$PORT" >> "$W/vouchd.yaml"
 URL=http://127.0.0.1:$PORT
@@ -135,6 +137,35 @@ gap=$(awk '$3 == "down" { print $1 }' "$W/attempts" | sort -n | paste -sd,)
 check "the attempts made while vouchd was dead were delivered after the restart" \
 	[ -n "$gap" ] && [ "$(comm -12 <(tr ',' '\n' <<< "$gap" | sort) <(tr ',' '\n' <<< "$have" | sort) | wc -l)" = "$(tr ',' '\n' <<< "$gap" | wc -l)" ]
 check "nothing was lost" [ "$(count_events '.kind == "loss" and .loss.kind == "exec"')" = 0 ]
+
+echo "restart: losses are reported once, across a takeover"
+# a flood into a stopped vouchd overflows the ring buffer; the losses are
+# reported once by the vouchd that takes over, and never again by the next
+kill -STOP "$VOUCHD_PID"
+in_cg "$T" flood 3000 "$W/denied/bad" marker "$W/m-flood" > "$W/out.flood"
+kill -KILL "$VOUCHD_PID"
+kill -CONT "$VOUCHD_PID" 2> /dev/null
+wait "$VOUCHD_PID" 2> /dev/null
+VOUCHD_PID=
+lost_sum() { jq -s '[.[] | select(.kind == "loss" and .loss.kind == "exec") | .loss.count] | add // 0' "$W/events.jsonl"; }
+flood_events() { count_events '.kind == "exec" and (.process.argv[2] // "") == "'$W'/m-flood"'; }
+start "$VOUCHD" || fail "vouchd restarts after the flood"
+for _ in $(seq 100); do
+	[ $(($(lost_sum) + $(flood_events))) -ge 3000 ] && break
+	sleep 0.05
+done
+first_sum=$(lost_sum)
+echo "  flood: $(flood_events) delivered, $first_sum lost"
+check "the flood's events and losses add up to 3000 or more (duplicates allowed)" \
+	[ $((first_sum + $(flood_events))) -ge 3000 ]
+stop_vouchd
+start "$VOUCHD" || fail "vouchd restarts once more"
+# its first loss check has run once the loss series are served
+for _ in $(seq 100); do
+	curl -sf "$URL/metrics" | grep -q '^vouch_events_lost_total{kind="exec"}' && break
+	sleep 0.05
+done
+check "the next vouchd does not report the same losses again" [ "$(lost_sum)" = "$first_sum" ]
 
 echo "restart: enforcement ends only when unloaded"
 stop_vouchd
