@@ -178,4 +178,5 @@ check "no vouch program is left loaded" wait_unloaded
 in_cg "$T" run "$W/denied/bad" marker "$W/m-after-unload" > "$W/out.after-unload"
 check "after unload the denied binary runs" grep -qx 'exit 0' "$W/out.after-unload"
 
+grep -E "metrics:" "$W/vouchd.log" | sed "s/^/    log: /"
 finish
