@@ -204,7 +204,7 @@ install: all
 # A .deb of the binaries, the systemd unit, the configuration, the example
 # rules and the man pages (packaging/deb/build.sh).
 deb: all
-	$(call msg,DEB,$(OUTPUT)/vouch_$(VERSION)_*.deb)
+	$(call msg,DEB,$(OUTPUT)/vouch_$(VERSION)_$(shell dpkg --print-architecture).deb)
 	$(Q)packaging/deb/build.sh $(OUTPUT) $(VERSION) > /dev/null
 
 uninstall:

@@ -27,6 +27,7 @@ struct kernel {
 	 * adopted maps: removed at the next swap, as a previous one is */
 	int sweep_stale;
 	int reported_fd;		/* pinned: losses reported so far */
+	int lock_fd;			/* holds pin_dir for this process */
 	struct policy *active;
 	/* its entries stay loaded until the next swap: a program that read
 	 * the old generation just before the switch still finds them */
@@ -323,6 +324,20 @@ int kernel__save_reported_losses(struct kernel *k,
 	       -errno : 0;
 }
 
+static int take_pin_dir(struct kernel *k)
+{
+	k->lock_fd = pin__lock(k->pin_dir);
+	if (k->lock_fd >= 0)
+		return 0;
+	if (k->lock_fd == -EBUSY)
+		log_error("kernel: another vouchd runs on '%s'; stop it first",
+			  k->pin_dir);
+	else
+		log_error("kernel: failed to lock '%s': %s", k->pin_dir,
+			  strerror(-k->lock_fd));
+	return k->lock_fd;
+}
+
 static int load(struct kernel *k, unsigned int ringbuf_bytes)
 {
 	int adopting = k->pin_dir && pin__has_maps(k->pin_dir);
@@ -332,6 +347,8 @@ static int load(struct kernel *k, unsigned int ringbuf_bytes)
 		bpf_map__set_max_entries(k->skel->maps.events, ringbuf_bytes);
 	if (k->pin_dir) {
 		err = pin__prepare(k->pin_dir);
+		if (!err)
+			err = take_pin_dir(k);
 		if (!err)
 			err = set_map_pins(k, ringbuf_bytes);
 		if (!err)
@@ -366,6 +383,7 @@ struct kernel *kernel__open_pinned(unsigned int ringbuf_bytes,
 	if (!k)
 		return NULL;
 	k->reported_fd = -1;
+	k->lock_fd = -1;
 	ensure_tracefs();
 	if (pin_dir && !(k->pin_dir = strdup(pin_dir))) {
 		err = -ENOMEM;
@@ -418,6 +436,8 @@ void kernel__close(struct kernel *k)
 	vouch_bpf__destroy(k->skel);
 	if (k->reported_fd >= 0)
 		close(k->reported_fd);
+	if (k->lock_fd >= 0)
+		close(k->lock_fd);
 	free(k->pin_dir);
 	policy__free(k->active);
 	policy__free(k->previous);

@@ -389,10 +389,26 @@ static void serve_metrics(struct agent *a)
 			 a->cfg->metrics_listen);
 }
 
+/*
+ * The loop's timer reports losses and pings systemd's watchdog: it ticks
+ * every loss_report_ms, or twice per watchdog period when that is shorter,
+ * so a slow loss report never gets a healthy vouchd killed.
+ */
+static long tick_interval_ms(const struct agent *a)
+{
+	long ms = a->cfg->loss_report_ms;
+	uint64_t usec = 0;
+
+	if (sd_watchdog_enabled(0, &usec) > 0 && usec / 2000 < (uint64_t)ms)
+		ms = usec / 2000 > 10 ? (long)(usec / 2000) : 10;
+	return ms;
+}
+
 static int open_loop(struct agent *a)
 {
 	struct itimerspec every = { 0 };
 	sigset_t mask;
+	long tick_ms;
 	int err;
 
 	stop_signals(&mask);
@@ -401,8 +417,9 @@ static int open_loop(struct agent *a)
 	a->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
 	if (a->signal_fd < 0 || a->timer_fd < 0 || a->epoll_fd < 0)
 		return -errno;
-	every.it_interval.tv_sec = a->cfg->loss_report_ms / 1000;
-	every.it_interval.tv_nsec = (a->cfg->loss_report_ms % 1000) * 1000000L;
+	tick_ms = tick_interval_ms(a);
+	every.it_interval.tv_sec = tick_ms / 1000;
+	every.it_interval.tv_nsec = (tick_ms % 1000) * 1000000L;
 	every.it_value = every.it_interval;
 	if (timerfd_settime(a->timer_fd, 0, &every, NULL))
 		return -errno;
@@ -528,6 +545,11 @@ static int unload_run(struct agent *a)
 {
 	int err = kernel__unload(a->cfg->pin_dir);
 
+	if (err == -EBUSY) {
+		log_error("pin: a vouchd runs on '%s'; stop it before unloading, or it pins its programs again",
+			  a->cfg->pin_dir);
+		return 1;
+	}
 	if (err) {
 		log_error("pin: failed to unload '%s': %s", a->cfg->pin_dir,
 			  strerror(-err));

@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
@@ -89,6 +91,21 @@ int pin__prepare(const char *dir)
 	if (err)
 		log_error("pin: failed to make '%s': %s", dir, strerror(-err));
 	return err;
+}
+
+int pin__lock(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int err;
+
+	if (fd < 0)
+		return -errno;
+	if (flock(fd, LOCK_EX | LOCK_NB)) {
+		err = errno == EWOULDBLOCK ? -EBUSY : -errno;
+		close(fd);
+		return err;
+	}
+	return fd;
 }
 
 int pin__replace_link(struct bpf_link *link, const char *dir, const char *name)
@@ -178,18 +195,22 @@ int pin__unload(const char *dir)
 	char path[PIN_PATH_MAX];
 	int err;
 
+	int lock;
+
 	if (access(dir, F_OK) && errno == ENOENT)
 		return 0;
+	lock = pin__lock(dir);
+	if (lock < 0)
+		return lock;
 	err = remove_pins(dir, "links", NULL, 0);
 	if (!err)
 		err = remove_pins(dir, "maps", NULL, 0);
-	if (err)
-		return err;
-	if (!pin__path(path, sizeof(path), dir, "links", NULL))
+	if (!err && !pin__path(path, sizeof(path), dir, "links", NULL))
 		rmdir(path);
-	if (!pin__path(path, sizeof(path), dir, "maps", NULL))
+	if (!err && !pin__path(path, sizeof(path), dir, "maps", NULL))
 		rmdir(path);
-	if (rmdir(dir) && errno != ENOENT)
-		return -errno;
-	return 0;
+	if (!err && rmdir(dir) && errno != ENOENT)
+		err = -errno;
+	close(lock);
+	return err;
 }

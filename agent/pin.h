@@ -23,6 +23,13 @@
  * when that is where DIR lives and nothing is mounted there; 0 or -errno.
  */
 int pin__prepare(const char *dir);
+/*
+ * Takes DIR for this process (an exclusive, non-blocking flock held as
+ * long as the returned descriptor is open): two vouchds on one ring buffer
+ * would each see part of the events. A descriptor, or -EBUSY when another
+ * process holds DIR, or -errno.
+ */
+int pin__lock(const char *dir);
 /* DIR/SUB/NAME into buf; -ENAMETOOLONG when it does not fit. */
 int pin__path(char *buf, size_t len, const char *dir, const char *sub,
 	      const char *name);
@@ -38,7 +45,8 @@ int pin__prune_links(const char *dir, const char *const *keep, size_t n);
 int pin__has_maps(const char *dir);
 /*
  * Removes every pin under DIR and DIR itself: links first (their programs
- * detach), then maps. Absent DIR is not an error. 0 or -errno.
+ * detach), then maps. Absent DIR is not an error; -EBUSY while a vouchd
+ * holds DIR (it would pin them again). 0 or -errno.
  */
 int pin__unload(const char *dir);
 

@@ -113,6 +113,15 @@ check "the upgrade's programs replaced the old ones" \
 gen_third=$(curl -sf "$URL/metrics" | awk '$1 == "vouch_policy_generation" { print $2 }')
 check "its policy generation follows (3: $gen_third)" [ "$gen_third" = 3 ]
 check "the upgraded vouchd is healthy" [ "$(curl -s "$URL/healthz")" = ok ]
+"$VOUCHD" --config "$W/vouchd.yaml" > /dev/null 2> "$W/second.log"
+rc=$?
+check "a second vouchd on the same pins is refused ($rc)" \
+	sh -c "[ $rc != 0 ] && grep -q 'another vouchd runs on' '$W/second.log'"
+"$VOUCHD" --config "$W/vouchd.yaml" --unload 2> "$W/busy.log"
+rc=$?
+check "--unload is refused while a vouchd runs ($rc)" [ $rc = 1 ]
+check "and the pins are still there" [ "$(ls "$PIN_DIR/links" | wc -l)" -ge 3 ]
+check "the running vouchd is still healthy" [ "$(curl -s "$URL/healthz")" = ok ]
 
 touch "$W/stop"
 wait "$LOOP"
