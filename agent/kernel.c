@@ -205,7 +205,7 @@ static int set_map_pins(struct kernel *k, unsigned int ringbuf_bytes)
 		  bpf_map__name(k->skel->maps.events));
 	pinned = pinned_max_entries(path);
 	if (pinned && ringbuf_bytes && pinned != ringbuf_bytes)
-		log_warn("kernel: the pinned ring buffer is %u KiB, not the %u KiB configured; 'vouchd --unload' and a start apply the new size",
+		log_warn("kernel: keeping the pinned ring buffer of %u KiB, not %u KiB",
 			 pinned / 1024, ringbuf_bytes / 1024);
 	if (pinned)
 		bpf_map__set_max_entries(k->skel->maps.events, pinned);
@@ -357,12 +357,13 @@ static int load(struct kernel *k, unsigned int ringbuf_bytes)
 			return err;
 	}
 	err = vouch_bpf__load(k->skel);
-	if (err) {
-		log_error("kernel: failed to load BPF programs%s: %s",
-			  adopting ? " against the pinned maps (from an incompatible build? 'vouchd --unload' clears them)" : "",
-			  strerror(-err));
+	if (err && adopting)
+		log_error("kernel: failed to load BPF programs on the maps pinned in '%s': %s",
+			  k->pin_dir, strerror(-err));
+	else if (err)
+		log_error("kernel: failed to load BPF programs: %s", strerror(-err));
+	if (err)
 		return err;
-	}
 	if (!adopting)
 		return set_globals(k, NULL, NULL);
 	/* the policy in the pinned maps stays in force until ours replaces it */

@@ -101,6 +101,9 @@ echo "health: true while attached, false once a program is detached"
 check "/healthz answers 200 ok" [ "$(curl -s "$URL/healthz")" = ok ]
 LINK=$(ls "$PIN/links" | grep -x vouch_fork)
 check "the fork program's link is pinned" [ -n "$LINK" ]
+# Tracing links refuse BPF_LINK_DETACH (bpftool link detach); but vouchd
+# holds no descriptor of a pinned link, so removing the pin, its last
+# reference, detaches the program, as a careless rm -r would.
 rm -f "$PIN/links/vouch_fork"
 # the kernel frees a link whose last reference went from a work queue
 for _ in $(seq 100); do

@@ -98,6 +98,11 @@ check "the old programs are gone: one set loaded" \
 	sh -c "for _ in \$(seq 100); do [ \$(bpftool prog show | grep -c 'name vouch_') = $(ls "$PIN_DIR/links" | wc -l) ] && exit 0; sleep 0.1; done; exit 1"
 gen_second=$(curl -sf "$URL/metrics" | awk '$1 == "vouch_policy_generation" { print $2 }')
 check "its policy generation follows the one it found (2: $gen_second)" [ "$gen_second" = 2 ]
+gens() { bpftool -j map dump pinned "$PIN_DIR/maps/scopes" | jq -c '[.[].formatted.key.gen] | unique'; }
+check "the first vouchd's generation is still in the maps" [ "$(gens)" = "[1,2]" ]
+reload
+check "a reload makes generation 3" [ "$(curl -sf "$URL/metrics" | awk '$1 == "vouch_policy_generation" { print $2 }')" = 3 ]
+check "and clears what the first vouchd left (generations $(gens))" [ "$(gens)" = "[2,3]" ]
 
 echo "restart: an upgraded build takes over from a stopped one"
 phase stopped
@@ -111,7 +116,7 @@ progs_third=$(prog_ids)
 check "the upgrade's programs replaced the old ones" \
 	[ -n "$progs_third" ] && [ "$progs_second" != "$progs_third" ]
 gen_third=$(curl -sf "$URL/metrics" | awk '$1 == "vouch_policy_generation" { print $2 }')
-check "its policy generation follows (3: $gen_third)" [ "$gen_third" = 3 ]
+check "its policy generation follows (4: $gen_third)" [ "$gen_third" = 4 ]
 check "the upgraded vouchd is healthy" [ "$(curl -s "$URL/healthz")" = ok ]
 "$VOUCHD" --config "$W/vouchd.yaml" > /dev/null 2> "$W/second.log"
 rc=$?
