@@ -560,10 +560,22 @@ static int unload_run(struct agent *a)
 	return 0;
 }
 
+/*
+ * A first start that failed before any policy was in force leaves pins
+ * that judge nothing: they go, as they would never have been made. Pins
+ * that held a policy stay, whatever failed.
+ */
+static int enforces_nothing(const struct agent *a)
+{
+	return a->cfg->pin && a->kernel && !kernel__active(a->kernel) &&
+	       !kernel__adopted_gen(a->kernel);
+}
+
 int main(int argc, char **argv)
 {
 	struct agent a = { .next_gen = 1, .epoll_fd = -1, .signal_fd = -1,
 			   .timer_fd = -1 };
+	char *unload_dir;
 	int check_only = 0;
 	int err;
 
@@ -597,6 +609,12 @@ int main(int argc, char **argv)
 		err = run_loop(&a);
 		events__emit_note(a.events, "agent", "vouchd stopping", 0);
 	}
+	unload_dir = err && enforces_nothing(&a) ? strdup(a.cfg->pin_dir) : NULL;
 	close_all(&a);
+	/* after close_all: the pin directory is ours until then */
+	if (unload_dir && kernel__unload(unload_dir) == 0)
+		log_info("pin: removed '%s': nothing was enforced from it",
+			 unload_dir);
+	free(unload_dir);
 	return err ? 1 : 0;
 }

@@ -192,5 +192,13 @@ check "no vouch program is left loaded" wait_unloaded
 in_cg "$T" run "$W/denied/bad" marker "$W/m-after-unload" > "$W/out.after-unload"
 check "after unload the denied binary runs" grep -qx 'exit 0' "$W/out.after-unload"
 
-grep -E "metrics:" "$W/vouchd.log" | sed "s/^/    log: /"
+echo "restart: a first start that fails leaves nothing pinned"
+printf 'version: 1\nmode: bogus\n' > "$W/rules.yaml"
+"$VOUCHD" --config "$W/vouchd.yaml" > /dev/null 2> "$W/bad.log"
+check "vouchd refuses broken rules" [ $? = 1 ]
+check "and removes the pins it had just made" [ ! -e "$PIN_DIR" ]
+check "no vouch program is left loaded" wait_unloaded
+
+# on failure, what the endpoint said of itself
+[ "$FAILED" = 0 ] || grep -E "metrics:|error" "$W/vouchd.log" | sed "s/^/    log: /"
 finish
