@@ -2,11 +2,22 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # Restart without a gap, on the real kernel. While a denied exec is fired
 # every 10 ms, vouchd is killed with SIGKILL, started again (taking over the
-# pinned maps and links), then stopped and replaced by an "upgraded" copy of
-# the build from another path. Not one denied exec may run, the events the
+# pinned maps and links), then stopped and replaced by an upgraded build
+# (the same sources built apart with another version). Not one denied exec
+# may run, the events the
 # kernel buffered while no vouchd ran must be delivered, and enforcement
 # ends only with an explicit `vouchd --unload`.
+
+# The upgrade: the same sources built apart, with another version, before
+# the BPF lock is taken.
+TOP=$(cd "$(dirname "$0")/../.." && pwd)
+UPGRADE=$(mktemp -d /tmp/vouch-upgrade.XXXXXX)
+UP_VERSION="$(cat "$TOP/VERSION")+upgrade"
+make -C "$TOP" --no-print-directory OUTPUT="$UPGRADE" VERSION="$UP_VERSION" \
+	"$UPGRADE/vouchd" > "$UPGRADE/build.log" 2>&1 ||
+	{ cat "$UPGRADE/build.log"; echo "0 passed, 1 failed"; exit 1; }
 . "$(dirname "$0")/lib.sh"
+trap 'cleanup; rm -rf "$UPGRADE"' EXIT
 
 make_binaries
 write_rules enforce
@@ -17,8 +28,6 @@ printf '  ring_buffer_kb: 1024\n' >> "$W/vouchd.yaml"
 PORT=$(free_port) || { fail "no free port"; finish; exit 1; }
 printf 'metrics:\n  listen: 127.0.0.1:%s\n' "$PORT" >> "$W/vouchd.yaml"
 URL=http://127.0.0.1:$PORT
-mkdir -p "$W/upgrade"
-cp "$VOUCHD" "$W/upgrade/vouchd"
 LOOP=
 
 # start BINARY: starts a vouchd and waits for its "started" event; the
@@ -72,7 +81,7 @@ while [ ! -e "$1/stop" ]; do
 	sleep 0.01
 done' loop "$W" 2> "$W/loop.err" &
 LOOP=$!
-trap 'touch "$W/stop"; wait $LOOP 2> /dev/null; cleanup' EXIT
+trap 'touch "$W/stop"; wait $LOOP 2> /dev/null; cleanup; rm -rf "$UPGRADE"' EXIT
 
 echo "restart: a running vouchd enforces"
 check "denied execs are killed while vouchd runs" wait_attempts 20
@@ -104,13 +113,15 @@ reload
 check "a reload makes generation 3" [ "$(curl -sf "$URL/metrics" | awk '$1 == "vouch_policy_generation" { print $2 }')" = 3 ]
 check "and clears what the first vouchd left (generations $(gens))" [ "$(gens)" = "[2,3]" ]
 
-echo "restart: an upgraded build takes over from a stopped one"
+echo "restart: an upgraded build ($UP_VERSION) takes over from a stopped one"
 phase stopped
 stop_vouchd
 check "after SIGTERM the programs stay attached" [ "$(ls "$PIN_DIR/links" | wc -l)" -ge 3 ]
 check "denied execs are killed between stop and upgrade" wait_attempts 10
 phase upgraded
-start "$W/upgrade/vouchd" || fail "the upgraded vouchd starts"
+start "$UPGRADE/vouchd" || fail "the upgraded vouchd starts"
+check "the running agent is the upgrade" \
+	[ "$(curl -sf "$URL/metrics" | awk '$1 == "vouch_build_info{version=\"'"$UP_VERSION"'\"}" { print $2 }')" = 1 ]
 check "the upgraded build runs on" wait_attempts 20
 progs_third=$(prog_ids)
 check "the upgrade's programs replaced the old ones" \
