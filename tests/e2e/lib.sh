@@ -170,7 +170,9 @@ in_cg_at() {
 free_port() {
 	local port
 	for _ in $(seq 50); do
-		port=$((20000 + RANDOM % 20000))
+		# below the ephemeral range (32768 up), where any process's
+		# outgoing connection or port-0 listener could take it meanwhile
+		port=$((20000 + RANDOM % 12000))
 		ss -Hltn "sport = :$port" 2>/dev/null | grep -q . || { echo "$port"; return 0; }
 	done
 	return 1
