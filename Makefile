@@ -139,7 +139,7 @@ DEB_PKGS := make gcc clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev \
 	libcurl4-openssl-dev libmicrohttpd-dev libsqlite3-dev sqlite3 openssl \
 	libgnutls28-dev curl runc bpftrace iproute2 libssl-dev libsystemd-dev \
 	dpkg-dev systemd qemu-system-x86 busybox-static cpio kmod binutils \
-	groff-base man-db
+	groff-base man-db socat
 deps:
 	$(Q)missing=$$(for p in $(DEB_PKGS); do \
 		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | \
