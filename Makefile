@@ -16,7 +16,7 @@ ARCH := $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
 VMLINUX_BTF ?= /sys/kernel/btf/vmlinux
 
 PKGS := libbpf yaml-0.1 jansson libprotobuf-c libcurl libmicrohttpd sqlite3 libcrypto \
-	gnutls
+	gnutls libsystemd
 CFLAGS ?= -O2 -g
 WARN := -Wall -Wextra -Werror -Wno-unused-parameter -Wshadow \
 	-Wstrict-prototypes -Wmissing-prototypes
@@ -51,7 +51,7 @@ BINS := $(OUTPUT)/vouchd $(OUTPUT)/vouchctl $(OUTPUT)/vouch-trigger \
 	$(OUTPUT)/vouch-floor $(OUTPUT)/vouch-collector $(OUTPUT)/vouch-batch \
 	$(OUTPUT)/vouch-connect
 
-.PHONY: all clean deps test unit e2e vmtest run bench fuzz install uninstall
+.PHONY: all clean deps test unit e2e vmtest run bench fuzz install uninstall deb
 all: $(BINS)
 
 $(OUTPUT) $(OUTPUT)/agent $(OUTPUT)/bpf $(OUTPUT)/tools $(OUTPUT)/tests \
@@ -107,7 +107,8 @@ $(OUTPUT)/vouch-collector: $(OUTPUT)/tools/collector/main.o \
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
 
 $(OUTPUT)/vouchctl: $(OUTPUT)/tools/vouchctl.o $(OUTPUT)/tools/vouchctl-events.o \
-		$(OUTPUT)/tools/vouchctl-attest.o $(AGENT_OBJS)
+		$(OUTPUT)/tools/vouchctl-attest.o $(OUTPUT)/tools/vouchctl-status.o \
+		$(AGENT_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
 
@@ -144,7 +145,8 @@ DEB_PKGS := make gcc clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev \
 	util-linux coreutils protobuf-c-compiler libprotobuf-c-dev \
 	libcurl4-openssl-dev libmicrohttpd-dev libsqlite3-dev sqlite3 openssl \
 	libgnutls28-dev curl runc bpftrace iproute2 libssl-dev libsystemd-dev \
-	dpkg-dev systemd qemu-system-x86 busybox-static cpio kmod bc liburing-dev
+	dpkg-dev systemd qemu-system-x86 busybox-static cpio kmod bc liburing-dev \
+	binutils groff-base man-db socat
 deps:
 	$(Q)missing=$$(for p in $(DEB_PKGS); do \
 		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | \
@@ -234,6 +236,12 @@ install: all
 	install -m 0755 $(OUTPUT)/vouchd $(OUTPUT)/vouchctl $(DESTDIR)$(BINDIR)/
 	install -m 0644 rules/example.yaml $(DESTDIR)$(SYSCONFDIR)/vouch/rules.yaml
 	install -m 0644 packaging/vouchd.yaml $(DESTDIR)$(SYSCONFDIR)/vouch/vouchd.yaml
+
+# A .deb of the binaries, the systemd unit, the configuration, the example
+# rules and the man pages (packaging/deb/build.sh).
+deb: all
+	$(call msg,DEB,$(OUTPUT)/vouch_$(VERSION)_$(shell dpkg --print-architecture).deb)
+	$(Q)packaging/deb/build.sh $(OUTPUT) $(VERSION) > /dev/null
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/vouchd $(DESTDIR)$(BINDIR)/vouchctl

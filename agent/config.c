@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "metrics.h"
 #include "yamltree.h"
 
 #define CONFIG_NAME_MAX		253	/* a DNS name, as Kubernetes node names */
@@ -24,14 +25,17 @@
 #define CONFIG_SPOOL_DIR_DEFAULT	"/var/lib/vouch/spool"
 #define CONFIG_URL_MAX		2048
 #define MACHINE_ID_PATH		"/etc/machine-id"
+#define CONFIG_PIN_DIR_DEFAULT	"/sys/fs/bpf/vouch"
 
 static const char *const top_keys[] = {
 	"rules", "node_name", "agent_id", "log", "events", "collector",
-	"metadata", "kubernetes", "exec_hook", NULL
+	"metadata", "kubernetes", "exec_hook", "metrics", "bpf", NULL
 };
 static const char *const metadata_keys[] = {
 	"deploy_dir", "oci_locations", NULL
 };
+static const char *const metrics_keys[] = { "listen", NULL };
+static const char *const bpf_keys[] = { "pin", "pin_dir", NULL };
 static const char *const collector_keys[] = {
 	"url", "ca_file", "client_cert", "client_key", "spool_dir",
 	"spool_max_mb", NULL
@@ -410,6 +414,69 @@ static void parse_metadata(struct cfg_loader *ld, const struct ynode *node)
 		parse_oci_locations(ld, v);
 }
 
+/* "off", or a numeric ADDR:PORT the endpoint can bind. */
+static void parse_metrics(struct cfg_loader *ld, const struct ynode *node)
+{
+	struct sockaddr_storage sa;
+	const struct ynode *v;
+
+	if (node->type != YNODE_MAPPING) {
+		err(ld, node, "expected a mapping with 'listen', got %s",
+		    ytree__describe(node));
+		return;
+	}
+	ytree__check_keys(ld->doc, node, metrics_keys, "metrics", ld->diags);
+	v = ytree__get(node, "listen");
+	if (!v || !get_string(ld, v, "listen"))
+		return;
+	free(ld->cfg->metrics_listen);
+	ld->cfg->metrics_listen = NULL;
+	if (strcmp(v->value, "off") == 0)
+		return;
+	if (metrics__parse_addr(v->value, &sa)) {
+		err(ld, v,
+		    "'listen' must be off, IPV4:PORT or [IPV6]:PORT with a numeric address, got '%s'",
+		    v->value);
+		return;
+	}
+	ld->cfg->metrics_listen = strdup(v->value);
+	if (!ld->cfg->metrics_listen)
+		err(ld, v, "out of memory");
+}
+
+/* An unquoted true or false; 0 or -1 after an error. */
+static int parse_bool(struct cfg_loader *ld, const struct ynode *node,
+		      const char *key, int *out)
+{
+	if (node->type == YNODE_SCALAR && !node->quoted &&
+	    (strcmp(node->value, "true") == 0 ||
+	     strcmp(node->value, "false") == 0)) {
+		*out = node->value[0] == 't';
+		return 0;
+	}
+	err(ld, node, "expected true or false for '%s', got %s", key,
+	    ytree__describe(node));
+	return -1;
+}
+
+static void parse_bpf(struct cfg_loader *ld, const struct ynode *node)
+{
+	const struct ynode *v;
+
+	if (node->type != YNODE_MAPPING) {
+		err(ld, node, "expected a mapping with 'pin' and 'pin_dir', got %s",
+		    ytree__describe(node));
+		return;
+	}
+	ytree__check_keys(ld->doc, node, bpf_keys, "bpf", ld->diags);
+	v = ytree__get(node, "pin");
+	if (v)
+		parse_bool(ld, v, "pin", &ld->cfg->pin);
+	v = ytree__get(node, "pin_dir");
+	if (v)
+		set_path(ld, v, "pin_dir", &ld->cfg->pin_dir);
+}
+
 static void parse_top(struct cfg_loader *ld, const struct ynode *root)
 {
 	const struct ynode *node;
@@ -455,6 +522,12 @@ static void parse_top(struct cfg_loader *ld, const struct ynode *root)
 	if (node)
 		k8s__config_parse(ld->doc, node, ld->dir, &ld->cfg->k8s,
 				  ld->diags);
+	node = ytree__get(root, "metrics");
+	if (node)
+		parse_metrics(ld, node);
+	node = ytree__get(root, "bpf");
+	if (node)
+		parse_bpf(ld, node);
 }
 
 static char *default_node_name(void)
@@ -520,6 +593,13 @@ static struct vouchd_config *config_new(void)
 	cfg->ring_buffer_bytes = CONFIG_RINGBUF_KB_DEFAULT * 1024;
 	cfg->spool_max_bytes = (uint64_t)CONFIG_SPOOL_MB_DEFAULT << 20;
 	k8s__config_init(&cfg->k8s);
+	cfg->metrics_listen = strdup(METRICS_DEFAULT_LISTEN);
+	cfg->pin = 1;
+	cfg->pin_dir = strdup(CONFIG_PIN_DIR_DEFAULT);
+	if (!cfg->metrics_listen || !cfg->pin_dir) {
+		config__free(cfg);
+		return NULL;
+	}
 	return cfg;
 }
 
@@ -569,5 +649,7 @@ void config__free(struct vouchd_config *cfg)
 	for (size_t i = 0; cfg->oci_locations && cfg->oci_locations[i]; i++)
 		free(cfg->oci_locations[i]);
 	free(cfg->oci_locations);
+	free(cfg->metrics_listen);
+	free(cfg->pin_dir);
 	free(cfg);
 }

@@ -37,6 +37,9 @@ struct vouchd_config {
 	char *deploy_dir;	/* per systemd unit; default /etc/vouch/deploy */
 	char **oci_locations;	/* NULL-terminated; NULL: the built-in list */
 	struct k8s_config k8s;	/* pods on this node, when enabled */
+	char *metrics_listen;	/* "ADDR:PORT"; NULL: no endpoint */
+	int pin;		/* keep programs pinned across restarts */
+	char *pin_dir;		/* bpffs directory, default /sys/fs/bpf/vouch */
 };
 
 #define CONFIG_OCI_LOCATIONS_MAX	16

@@ -11,11 +11,13 @@
 #include "cgroup.h"
 #include "egress_kernel.h"
 #include "log.h"
+#include "pin.h"
 #include "egress.skel.h"
 
 struct egress_kernel {
 	struct egress_bpf *skel;
 	struct bpf_link *links[4];
+	const char *names[4];		/* of the program each link holds */
 	int n_links;
 };
 
@@ -68,13 +70,62 @@ static int attach_root(struct egress_kernel *ek)
 				  strerror(-err));
 			break;
 		}
+		ek->names[ek->n_links] = bpf_program__name(progs[i]);
 		ek->links[ek->n_links++] = link;
 	}
 	close(fd);
 	return err;
 }
 
-struct egress_kernel *egress_kernel__open(struct bpf_object *exec_obj)
+static int is_shared(const char *name)
+{
+	for (int i = 0; shared_maps[i]; i++)
+		if (!strcmp(shared_maps[i], name))
+			return 1;
+	return 0;
+}
+
+/* The egress trie and its companions, pinned beside the exec maps. */
+static int set_map_pins(struct egress_kernel *ek, const char *pin_dir)
+{
+	char path[PIN_PATH_MAX];
+	struct bpf_map *map;
+	int err;
+
+	bpf_object__for_each_map(map, ek->skel->obj) {
+		if (bpf_map__is_internal(map) || is_shared(bpf_map__name(map)))
+			continue;
+		err = pin__path(path, sizeof(path), pin_dir, "maps",
+				bpf_map__name(map));
+		if (!err)
+			err = bpf_map__set_pin_path(map, path);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+struct bpf_object *egress_kernel__object(const struct egress_kernel *ek)
+{
+	return ek ? ek->skel->obj : NULL;
+}
+
+int egress_kernel__take_links(struct egress_kernel *ek, struct bpf_link **links,
+			      const char **names, int max)
+{
+	int n = 0;
+
+	for (int i = 0; i < ek->n_links && n < max; i++) {
+		links[n] = ek->links[i];
+		names[n++] = ek->names[i];
+		ek->links[i] = NULL;
+	}
+	ek->n_links = 0;
+	return n;
+}
+
+struct egress_kernel *egress_kernel__open(struct bpf_object *exec_obj,
+					  const char *pin_dir)
 {
 	struct egress_kernel *ek = calloc(1, sizeof(*ek));
 	int err;
@@ -89,6 +140,8 @@ struct egress_kernel *egress_kernel__open(struct bpf_object *exec_obj)
 		goto err_free;
 	}
 	err = share_maps(ek, exec_obj);
+	if (!err && pin_dir)
+		err = set_map_pins(ek, pin_dir);
 	if (err) {
 		log_error("kernel: failed to share maps with the egress object: %s",
 			  strerror(-err));

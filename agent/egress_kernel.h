@@ -18,7 +18,16 @@ struct egress_kernel;
  * Loads the egress object with the shared maps of exec_obj and attaches it
  * to the root of the cgroup v2 hierarchy; NULL and errno on failure.
  */
-struct egress_kernel *egress_kernel__open(struct bpf_object *exec_obj);
+struct egress_kernel *egress_kernel__open(struct bpf_object *exec_obj,
+					  const char *pin_dir);
+/*
+ * Hands the links over to the caller, who pins or destroys them with the
+ * exec links; names are the programs'. How many were taken.
+ */
+/* Its BPF object, for the maps a takeover sweeps; NULL-safe. */
+struct bpf_object *egress_kernel__object(const struct egress_kernel *ek);
+int egress_kernel__take_links(struct egress_kernel *ek, struct bpf_link **links,
+			      const char **names, int max);
 /* Detaches and frees. NULL-safe. */
 void egress_kernel__close(struct egress_kernel *ek);
 /* Writes (remove = 0) or removes p's egress entries; 0 or -errno. */

@@ -16,6 +16,7 @@
 #include "encode.h"
 #include "events.h"
 #include "log.h"
+#include "metrics.h"
 #include "shipper.h"
 #include "spool.h"
 
@@ -40,6 +41,7 @@ struct events {
 	uint64_t reported_rejected;
 	struct containers *containers;	/* NULL: no container support */
 	struct units *units;		/* NULL: units are not named */
+	struct metrics *metrics;	/* NULL: not counted */
 };
 
 static const char *const kind_names[VOUCH_EVENT_KIND_MAX] = {
@@ -260,6 +262,7 @@ static int ship(struct events *e, struct event *ev)
 		log_error("events: failed to write event %llu: %s",
 			  (unsigned long long)ev->seq, strerror(-err));
 	e->shipped++;
+	metrics__count_event(e->metrics, ev->kind, ev->verdict);
 	return err;
 }
 
@@ -279,6 +282,8 @@ static void report_loss(struct events *e, const char *kind, uint64_t count,
 {
 	struct event ev = { 0 };
 
+	/* every kind gets its series, at 0 until something is lost */
+	metrics__count_loss(e->metrics, kind, count);
 	if (!count)
 		return;
 	e->lost += count;
@@ -508,6 +513,9 @@ struct events *events__new(struct kernel *k, struct sink *sink,
 	e->sink = sink;
 	e->id = *id;
 	e->cgroups = cgroup__scan(id->cgroup_mount);
+	/* what a previous vouchd reported from the same pinned counters */
+	if (kernel__reported_losses(k, e->reported_losses))
+		log_warn("events: failed to read the loss counts already reported; they may be reported again");
 	e->rb = ring_buffer__new(kernel__events_fd(k), on_record, e, NULL);
 	if (!e->rb) {
 		err = -errno;
@@ -532,10 +540,16 @@ int events__fd(const struct events *e)
 	return ring_buffer__epoll_fd(e->rb);
 }
 
+void events__count_in(struct events *e, struct metrics *m)
+{
+	e->metrics = m;
+}
+
 int events__consume(struct events *e)
 {
 	int n = ring_buffer__consume(e->rb);
 
+	metrics__heartbeat(e->metrics);
 	flush(e);
 	return n;
 }
@@ -576,6 +590,7 @@ int events__report_losses(struct events *e)
 		report_loss(e, kind_names[kind], delta,
 			    "the kernel ring buffer was full");
 	}
+	kernel__save_reported_losses(e->kernel, e->reported_losses);
 	report_delivery_losses(e);
 	flush(e);
 	return 0;

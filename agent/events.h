@@ -32,6 +32,9 @@ struct shipper;
 void events__ship_to(struct events *e, struct spool *spool,
 		     struct shipper *shipper);
 void events__free(struct events *e);
+struct metrics;
+/* From now on every event and loss is also counted in m (may be NULL). */
+void events__count_in(struct events *e, struct metrics *m);
 
 /* A descriptor that becomes readable when records are waiting. */
 int events__fd(const struct events *e);

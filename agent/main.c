@@ -16,6 +16,7 @@
 #include <sys/timerfd.h>
 #include <time.h>
 #include <unistd.h>
+#include <systemd/sd-daemon.h>
 
 #include "cgroup.h"
 #include "attest.h"
@@ -25,6 +26,7 @@
 #include "k8s.h"
 #include "kernel.h"
 #include "log.h"
+#include "metrics.h"
 #include "policy.h"
 #include "procscan.h"
 #include "rules.h"
@@ -32,6 +34,9 @@
 #include "sink.h"
 #include "spool.h"
 #include "units.h"
+#include "status.h"
+
+#define STALL_MS_MIN	5000	/* no loop pass for longer: unhealthy */
 
 struct agent {
 	const char *config_path;
@@ -45,6 +50,8 @@ struct agent {
 	struct k8s *k8s;		/* NULL: no Kubernetes provider */
 	struct spool *spool;
 	struct shipper *shipper;
+	struct metrics *metrics;
+	size_t published_cgroups;	/* workloads /v1/status knows of */
 	uint32_t next_gen;
 	int epoll_fd;
 	int signal_fd;
@@ -55,7 +62,7 @@ struct agent {
 };
 
 static const char usage[] =
-"Usage: vouchd --config FILE\n"
+"Usage: vouchd --config FILE [--check | --unload]\n"
 "\n"
 "The vouch node agent: checks every exec and outbound connect on this\n"
 "machine in the kernel against the rules in the configuration, kills or\n"
@@ -64,16 +71,26 @@ static const char usage[] =
 "\n"
 "  -c, --config FILE   vouchd configuration (YAML), see docs/CONFIG.md\n"
 "      --check         load the configuration and rules, report, and exit\n"
+"      --unload        remove the pinned programs and maps, and exit: this\n"
+"                      ends enforcement until vouchd starts again\n"
 "  -h, --help          show this help\n"
 "  -V, --version       show the version\n"
 "\n"
-"Signals: SIGHUP reloads the rules; SIGTERM or SIGINT stops and detaches.\n";
+"Signals: SIGHUP reloads the rules; SIGTERM or SIGINT stops (pinned\n"
+"programs stay attached; without pinning they are detached).\n";
+
+enum run_kind {
+	RUN_AGENT = 0,
+	RUN_CHECK = 1,
+	RUN_UNLOAD = 2,
+};
 
 static int parse_args(int argc, char **argv, struct agent *a, int *check_only)
 {
 	static const struct option opts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "check", no_argument, NULL, 'k' },
+		{ "unload", no_argument, NULL, 'u' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ 0 },
@@ -86,7 +103,10 @@ static int parse_args(int argc, char **argv, struct agent *a, int *check_only)
 			a->config_path = optarg;
 			break;
 		case 'k':
-			*check_only = 1;
+			*check_only = RUN_CHECK;
+			break;
+		case 'u':
+			*check_only = RUN_UNLOAD;
 			break;
 		case 'h':
 			fputs(usage, stdout);
@@ -195,6 +215,28 @@ static struct policy *build_policy(struct agent *a, char *why, size_t len)
 	return p;
 }
 
+/* Hands the policy in force to the metrics endpoint and systemd. */
+static void publish_policy(struct agent *a, const struct policy *p)
+{
+	struct cgroup_index *idx = cgroup__scan(a->cgroup_mount);
+	struct metrics_policy mp = {
+		.gen = p->gen,
+		.loaded = (int64_t)time(NULL),
+		.entries = p->n_paths[POLICY_ALLOW] + p->n_paths[POLICY_DENY] +
+			   p->n_paths[POLICY_EXCEPTION],
+		.serial = p->bundle ? p->bundle->serial : 0,
+		.expires = p->bundle ? p->bundle->expires : 0,
+	};
+
+	mp.detail = status__policy(p, a->cfg->rules_path, idx);
+	cgroup__free(idx);
+	a->published_cgroups = p->n_cgroups;
+	metrics__set_policy(a->metrics, &mp);
+	sd_notifyf(0, "STATUS=policy generation %u: %zu scopes, %zu allow, %zu deny entries",
+		   p->gen, p->n_scopes, p->n_paths[POLICY_ALLOW],
+		   p->n_paths[POLICY_DENY]);
+}
+
 static int install_policy(struct agent *a)
 {
 	char why[512] = "", msg[768];
@@ -230,6 +272,7 @@ static int install_policy(struct agent *a)
 		snprintf(msg, sizeof(msg), "policy generation %u loaded from %s",
 			 p->gen, a->cfg->rules_path);
 	a->next_gen++;
+	publish_policy(a, p);
 	if (a->events)
 		events__emit_note(a->events, "policy", msg, p->gen);
 	return 0;
@@ -255,9 +298,17 @@ static int open_kernel(struct agent *a)
 			  strerror(-err));
 		return err;
 	}
-	a->kernel = kernel__open(a->cfg->ring_buffer_bytes, a->cfg->exec_hook);
+	if (a->cfg->pin)
+		a->kernel = kernel__open_pinned(a->cfg->ring_buffer_bytes,
+						a->cfg->pin_dir,
+						a->cfg->exec_hook);
+	else
+		a->kernel = kernel__open(a->cfg->ring_buffer_bytes,
+					 a->cfg->exec_hook);
 	if (!a->kernel)
 		return -errno;
+	/* our generations follow the one a previous vouchd left in force */
+	a->next_gen = kernel__adopted_gen(a->kernel) + 1;
 	err = kernel__sample_connects(a->kernel, a->cfg->sample_allowed_connects);
 	if (err) {
 		log_error("kernel: failed to set connect sampling: %s",
@@ -299,6 +350,7 @@ static int open_delivery(struct agent *a)
 		return err;
 	}
 	events__ship_to(a->events, a->spool, a->shipper);
+	metrics__set_spool(a->metrics, a->spool);
 	err = shipper__start(a->shipper);
 	if (err)
 		log_error("shipper: failed to start: %s", strerror(-err));
@@ -355,6 +407,7 @@ static int open_events(struct agent *a)
 			  strerror(errno));
 		return -errno;
 	}
+	events__count_in(a->events, a->metrics);
 	err = open_k8s(a);
 	if (err)
 		return err;
@@ -378,6 +431,96 @@ static int epoll_add(int epfd, int fd)
 	return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) ? -errno : 0;
 }
 
+static void stop_signals(sigset_t *mask)
+{
+	sigemptyset(mask);
+	sigaddset(mask, SIGHUP);
+	sigaddset(mask, SIGTERM);
+	sigaddset(mask, SIGINT);
+}
+
+/*
+ * Before any thread starts (shipper, metrics endpoint): threads inherit
+ * the mask, so a stop signal always reaches the signalfd rather than the
+ * default action in some other thread.
+ */
+static void block_signals(void)
+{
+	sigset_t mask;
+
+	stop_signals(&mask);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+}
+
+/* The metrics endpoint's counters exist from the start; serving waits. */
+static int open_metrics(struct agent *a)
+{
+	struct metrics_identity id = {
+		.agent_id = a->cfg->agent_id,
+		.node = a->cfg->node_name,
+		.version = VOUCH_VERSION,
+		.stall_ms = 5 * a->cfg->loss_report_ms > STALL_MS_MIN ?
+			    5 * a->cfg->loss_report_ms : STALL_MS_MIN,
+	};
+
+	a->metrics = metrics__new(&id);
+	if (!a->metrics) {
+		log_error("metrics: failed to set up: %s", strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
+static void publish_links(struct agent *a)
+{
+	struct kernel_link kl[METRICS_LINKS_MAX];
+	struct metrics_link ml[METRICS_LINKS_MAX];
+	size_t n = kernel__links(a->kernel, kl, METRICS_LINKS_MAX);
+
+	for (size_t i = 0; i < n; i++) {
+		ml[i].link_id = kl[i].link_id;
+		ml[i].prog_id = kl[i].prog_id;
+		snprintf(ml[i].name, sizeof(ml[i].name), "%s",
+			 kl[i].name ? kl[i].name : "unknown");
+	}
+	metrics__set_links(a->metrics, ml, n);
+}
+
+/*
+ * A failure to serve is logged, not fatal: enforcement matters more than
+ * its observation, and the missing endpoint is what probes will notice.
+ */
+static void serve_metrics(struct agent *a)
+{
+	int err;
+
+	publish_links(a);
+	if (!a->cfg->metrics_listen)
+		return;
+	err = metrics__serve(a->metrics, a->cfg->metrics_listen);
+	if (err)
+		log_error("metrics: failed to listen on '%s': %s",
+			  a->cfg->metrics_listen, strerror(-err));
+	else
+		log_info("metrics: serving /metrics, /healthz and /v1/status on %s",
+			 a->cfg->metrics_listen);
+}
+
+/*
+ * The loop's timer reports losses and pings systemd's watchdog: it ticks
+ * every loss_report_ms, or twice per watchdog period when that is shorter,
+ * so a slow loss report never gets a healthy vouchd killed.
+ */
+static long tick_interval_ms(const struct agent *a)
+{
+	long ms = a->cfg->loss_report_ms;
+	uint64_t usec = 0;
+
+	if (sd_watchdog_enabled(0, &usec) > 0 && usec / 2000 < (uint64_t)ms)
+		ms = usec / 2000 > 10 ? (long)(usec / 2000) : 10;
+	return ms;
+}
+
 static int open_loop(struct agent *a)
 {
 	struct itimerspec every = { 0 };
@@ -387,13 +530,10 @@ static int open_loop(struct agent *a)
 		.it_value = { .tv_nsec = 50 * 1000000L },
 	};
 	sigset_t mask;
+	long tick_ms;
 	int err;
 
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGHUP);
-	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGINT);
-	sigprocmask(SIG_BLOCK, &mask, NULL);
+	stop_signals(&mask);
 	a->signal_fd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
 	a->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
 	a->hold_timer_fd = timerfd_create(CLOCK_MONOTONIC,
@@ -404,8 +544,9 @@ static int open_loop(struct agent *a)
 		return -errno;
 	if (timerfd_settime(a->hold_timer_fd, 0, &hold_tick, NULL))
 		return -errno;
-	every.it_interval.tv_sec = a->cfg->loss_report_ms / 1000;
-	every.it_interval.tv_nsec = (a->cfg->loss_report_ms % 1000) * 1000000L;
+	tick_ms = tick_interval_ms(a);
+	every.it_interval.tv_sec = tick_ms / 1000;
+	every.it_interval.tv_nsec = (tick_ms % 1000) * 1000000L;
 	every.it_value = every.it_interval;
 	if (timerfd_settime(a->timer_fd, 0, &every, NULL))
 		return -errno;
@@ -426,9 +567,11 @@ static void on_signal(struct agent *a)
 	while (read(a->signal_fd, &si, sizeof(si)) == sizeof(si)) {
 		if (si.ssi_signo == SIGHUP) {
 			log_info("vouchd: SIGHUP: reloading rules");
+			sd_notify(0, "RELOADING=1");
 			/* ship what the old policy decided before names change */
 			events__consume(a->events);
 			install_policy(a);
+			sd_notify(0, "READY=1");
 		} else {
 			log_info("vouchd: signal %u: stopping", si.ssi_signo);
 			a->stop = 1;
@@ -457,11 +600,17 @@ static void report_expiry(struct agent *a)
 
 static void on_timer(struct agent *a)
 {
+	const struct policy *active;
 	uint64_t ticks;
 
 	while (read(a->timer_fd, &ticks, sizeof(ticks)) == sizeof(ticks))
 		;
 	events__report_losses(a->events);
+	/* cgroups placed in a scope since: /v1/status lists them too */
+	active = kernel__active(a->kernel);
+	if (active && active->n_cgroups != a->published_cgroups)
+		publish_policy(a, active);
+	sd_notify(0, "WATCHDOG=1");
 	report_expiry(a);
 }
 
@@ -487,6 +636,7 @@ static int run_loop(struct agent *a)
 			continue;
 		if (n < 0)
 			return -errno;
+		metrics__heartbeat(a->metrics);
 		for (int i = 0; i < n; i++) {
 			if (ready[i].data.fd == a->signal_fd)
 				on_signal(a);
@@ -498,6 +648,7 @@ static int run_loop(struct agent *a)
 				events__consume(a->events);
 		}
 	}
+	sd_notify(0, "STOPPING=1");
 	/* drain what the kernel decided before we detach */
 	events__consume(a->events);
 	events__report_losses(a->events);
@@ -506,6 +657,8 @@ static int run_loop(struct agent *a)
 
 static void close_all(struct agent *a)
 {
+	/* first: its thread reads the spool and asks about the links */
+	metrics__free(a->metrics);
 	if (a->epoll_fd >= 0)
 		close(a->epoll_fd);
 	if (a->timer_fd >= 0)
@@ -553,10 +706,43 @@ static int check_only_run(struct agent *a)
 	return 0;
 }
 
+/* The explicit act that ends enforcement: the pins go, and with them
+ * the programs and maps. */
+static int unload_run(struct agent *a)
+{
+	int err = kernel__unload(a->cfg->pin_dir);
+
+	if (err == -EBUSY) {
+		log_error("pin: a vouchd runs on '%s'; stop it before unloading, or it pins its programs again",
+			  a->cfg->pin_dir);
+		return 1;
+	}
+	if (err) {
+		log_error("pin: failed to unload '%s': %s", a->cfg->pin_dir,
+			  strerror(-err));
+		return 1;
+	}
+	log_info("pin: unloaded '%s': vouch enforces nothing until vouchd starts again",
+		 a->cfg->pin_dir);
+	return 0;
+}
+
+/*
+ * A first start that failed before any policy was in force leaves pins
+ * that judge nothing: they go, as they would never have been made. Pins
+ * that held a policy stay, whatever failed.
+ */
+static int enforces_nothing(const struct agent *a)
+{
+	return a->cfg->pin && a->kernel && !kernel__active(a->kernel) &&
+	       !kernel__adopted_gen(a->kernel);
+}
+
 int main(int argc, char **argv)
 {
 	struct agent a = { .next_gen = 1, .epoll_fd = -1, .signal_fd = -1,
 			   .timer_fd = -1, .hold_timer_fd = -1 };
+	char *unload_dir;
 	int check_only = 0;
 	int err;
 
@@ -565,11 +751,15 @@ int main(int argc, char **argv)
 	if (load_config(&a))
 		return 1;
 	if (check_only) {
-		err = check_only_run(&a);
+		err = check_only == RUN_CHECK ? check_only_run(&a) :
+		      unload_run(&a);
 		config__free(a.cfg);
 		return err;
 	}
-	err = open_kernel(&a);
+	block_signals();
+	err = open_metrics(&a);
+	if (!err)
+		err = open_kernel(&a);
 	if (!err && install_policy(&a))
 		err = -EINVAL;
 	if (!err)
@@ -577,14 +767,22 @@ int main(int argc, char **argv)
 	if (!err)
 		err = open_loop(&a);
 	if (!err) {
+		serve_metrics(&a);
 		log_info("vouchd %s: running, rules %s, events to %s",
 			 VOUCH_VERSION, a.cfg->rules_path, a.cfg->events_output);
+		sd_notify(0, "READY=1");
 		events__emit_note(a.events, "agent", "vouchd started",
 				  kernel__active(a.kernel)->gen);
 		containers__survey(a.containers);
 		err = run_loop(&a);
 		events__emit_note(a.events, "agent", "vouchd stopping", 0);
 	}
+	unload_dir = err && enforces_nothing(&a) ? strdup(a.cfg->pin_dir) : NULL;
 	close_all(&a);
+	/* after close_all: the pin directory is ours until then */
+	if (unload_dir && kernel__unload(unload_dir) == 0)
+		log_info("pin: removed '%s': nothing was enforced from it",
+			 unload_dir);
+	free(unload_dir);
 	return err ? 1 : 0;
 }

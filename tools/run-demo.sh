@@ -33,6 +33,9 @@ rules: $PWD/$RULES
 log:
   level: info
   format: text
+# the demo ends at Ctrl-C, and its enforcement with it: nothing pinned
+bpf:
+  pin: false
 events:
   output: $dir/events.jsonl
 collector:

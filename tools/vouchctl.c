@@ -23,6 +23,7 @@ static const struct command {
 	{ "events", vouchctl__events, "read events from vouch-collector" },
 	{ "attest", vouchctl__attest, "sign an allow-list described in YAML" },
 	{ "verify", vouchctl__verify, "check an allow-list bundle against a trust config" },
+	{ "status", vouchctl__status, "show what the running vouchd enforces" },
 };
 
 #define N_COMMANDS	(sizeof(commands) / sizeof(commands[0]))

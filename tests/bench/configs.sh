@@ -54,6 +54,8 @@ vouchd_rules() {
 rules: $W/rules.$mode.yaml
 log: {level: info, format: text}
 events: {output: $W/events.$mode.jsonl, loss_report_ms: 1000}
+bpf: {pin: false}
+metrics: {listen: "off"}
 YAML
 	"$VOUCHCTL" lint "$W/rules.$mode.yaml" > "$W/lint.out" 2>&1 ||
 		die "bench rules do not lint: $(cat "$W/lint.out")"

@@ -109,6 +109,8 @@ YAML
 rules: $W/rules.yaml
 log: {level: warn, format: text}
 events: {output: $W/events.jsonl, loss_report_ms: 1000}
+bpf: {pin: false}
+metrics: {listen: "off"}
 YAML
 	"$VOUCHCTL" lint "$W/rules.yaml" > "$W/lint.out" 2>&1 ||
 		die "rules do not lint: $(cat "$W/lint.out")"

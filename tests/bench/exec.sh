@@ -101,6 +101,7 @@ YAML
 	cat > "$W/vouchd.yaml" <<YAML
 rules: $W/rules.yaml
 log: {level: warn, format: text}
+bpf: {pin: false}
 events: {output: $W/events.jsonl, loss_report_ms: 1000}
 YAML
 	"$VOUCHCTL" lint "$W/rules.yaml" > "$W/lint.out" 2>&1 ||

@@ -220,6 +220,7 @@ rules: $W/rules.yaml
 node_name: bench-node
 agent_id: $AGENT_ID
 log: {level: info, format: text}
+bpf: {pin: false}
 events: {output: $W/$1.jsonl, loss_report_ms: 1000}
 collector: {url: "http://127.0.0.1:$2", spool_dir: $W/$1.spool}
 YAML

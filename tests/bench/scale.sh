@@ -79,6 +79,8 @@ start_vouchd() {
 rules: $W/rules.yaml
 log: {level: warn, format: text}
 events: {output: $W/events.jsonl, loss_report_ms: 1000}
+bpf: {pin: false}
+metrics: {listen: "off"}
 YAML
 	: > "$W/events.jsonl"
 	"$VOUCHD" --config "$W/vouchd.yaml" 2>> "$W/vouchd.log" &

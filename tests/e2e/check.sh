@@ -11,7 +11,7 @@ fail() { FAILED=$((FAILED + 1)); echo "  FAIL $*"; }
 check() {
 	local name=$1
 	shift
-	if "$@" > /dev/null; then pass "$name"; else fail "$name"; fi
+	if "$@" > /dev/null; then pass "$name"; else fail "$name"; return 1; fi
 }
 
 finish() {

@@ -15,6 +15,9 @@ VOUCHD=$OUT/vouchd
 VOUCHCTL=$OUT/vouchctl
 TRIGGER_SRC=$OUT/vouch-trigger
 VOUCHD_PID=
+# A test that sets PIN_DIR (under /sys/fs/bpf) before write_config runs
+# vouchd pinned there; cleanup unloads it. Otherwise vouchd pins nothing.
+PIN_DIR=
 
 CGROOT=$(awk '$3 == "cgroup2" { print $2; exit }' /proc/self/mounts)
 W=$(mktemp -d /tmp/vouch-e2e.XXXXXX)
@@ -25,6 +28,7 @@ mkdir "$CG"
 cleanup() {
 	stop_vouchd
 	stop_collector
+	unload_pins
 	# whatever a test left in its cgroups goes with them
 	local cg
 	for cg in "$CG"-* "$CG"; do
@@ -43,6 +47,14 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 
+
+# unload_pins: what a pinned vouchd left under PIN_DIR goes: links first,
+# so the programs detach, then maps.
+unload_pins() {
+	[ -n "$PIN_DIR" ] && [ -e "$PIN_DIR" ] || return 0
+	"$VOUCHD" --config "$W/vouchd.yaml" --unload > /dev/null 2>&1 ||
+		{ rm -f "$PIN_DIR"/links/* "$PIN_DIR"/maps/*; rm -rf "$PIN_DIR"; }
+}
 
 # The binaries a test runs live in $W: allowed/ is on the allow-list,
 # denied/ is not.
@@ -73,6 +85,9 @@ YAML
 }
 
 write_config() {
+	local pin="pin: false"
+	[ -n "$PIN_DIR" ] && pin="pin: true
+  pin_dir: $PIN_DIR"
 	cat > "$W/vouchd.yaml" <<YAML
 rules: $W/rules.yaml
 node_name: e2e-node
@@ -81,6 +96,8 @@ exec_hook: ${VOUCH_EXEC_HOOK:-auto}
 log:
   level: info
   format: text
+bpf:
+  $pin
 events:
   output: $W/events.jsonl
   loss_report_ms: 100
@@ -154,7 +171,9 @@ in_cg_at() {
 free_port() {
 	local port
 	for _ in $(seq 50); do
-		port=$((20000 + RANDOM % 20000))
+		# below the ephemeral range (32768 up), where any process's
+		# outgoing connection or port-0 listener could take it meanwhile
+		port=$((20000 + RANDOM % 12000))
 		ss -Hltn "sport = :$port" 2>/dev/null | grep -q . || { echo "$port"; return 0; }
 	done
 	return 1

@@ -19,7 +19,7 @@ P=ct-$$
 
 # --- started before vouchd: runs unwatched, attributed once it starts
 make_bundle "$P-early" "$(annotations "$DIGEST_A" deploy-early)" /bin/sleep 30
-runc run -d --bundle "$W/bundles/$P-early" "$P-early" < /dev/null > /dev/null 2>&1
+runc run -d $RUNC_ROOT_FLAGS --bundle "$W/bundles/$P-early" "$P-early" < /dev/null > /dev/null 2>&1
 
 start_vouchd || exit 1
 ev() { wait_for 8 "$1"; }
@@ -28,7 +28,8 @@ ev() { wait_for 8 "$1"; }
 make_bundle "$P-ok" "$(annotations "$DIGEST_A")" \
 	/bin/sh -c 'echo ran > /out/ok; exit 0'
 run_container "$P-ok"
-check "attested: the entrypoint ran" [ -e "$W/out/ok" ]
+check "attested: the entrypoint ran" [ -e "$W/out/ok" ] ||
+	{ echo "runc said:"; cat "$W/$P-ok.out"; tail -5 "$W/vouchd.log"; }
 check "attested: its start is reported as allowed with its metadata" ev '
 	.kind == "container" and .verdict == "allow" and
 	.workload.containerId == "'$P-ok'" and .workload.kind == "container" and
@@ -151,7 +152,7 @@ rmdir "$CG/$conmon"
 # --- hostile metadata: the fail action (kill), a clear log line, no crash
 make_bundle "$P-garbage" "$(annotations "$DIGEST_A")" \
 	/bin/sh -c 'echo ran > /out/garbage'
-runc create --bundle "$W/bundles/$P-garbage" "$P-garbage" < /dev/null > /dev/null 2>&1
+runc create $RUNC_ROOT_FLAGS --bundle "$W/bundles/$P-garbage" "$P-garbage" < /dev/null > /dev/null 2>&1
 printf '{"ociVersion": "1.0", "annotations": {"a": ' > "$W/bundles/$P-garbage/config.json"
 runc start "$P-garbage" > /dev/null 2>&1
 sleep 0.5

@@ -170,7 +170,7 @@ Test(config, unknown_keys_are_reported)
 	ASSERT_ERRORS(
 		{ 2, 1, "unknown key 'rule' in the vouchd config; valid keys: "
 			"rules, node_name, agent_id, log, events, collector, "
-			"metadata, kubernetes, exec_hook" },
+			"metadata, kubernetes, exec_hook, metrics, bpf" },
 		{ 4, 3, "unknown key 'levle' in log; valid keys: level, format" },
 		{ 6, 3, "unknown key 'outptu' in events; valid keys: output, "
 			"loss_report_ms, ring_buffer_kb, sample_allowed_connects" });
@@ -378,4 +378,53 @@ Test(config, connect_sampling_is_off_unless_asked)
 	cr_assert_eq(cfg->sample_allowed_connects, 1000);
 	config__free(cfg);
 	cr_assert_null(load_text("rules: r\nevents:\n  sample_allowed_connects: -1\n"));
+}
+
+Test(config, metrics_and_pinning_default_to_on)
+{
+	struct vouchd_config *cfg = load_text("rules: r.yaml\n");
+
+	cr_assert_not_null(cfg);
+	cr_assert_str_eq(cfg->metrics_listen, "127.0.0.1:9470");
+	cr_assert_eq(cfg->pin, 1);
+	cr_assert_str_eq(cfg->pin_dir, "/sys/fs/bpf/vouch");
+	config__free(cfg);
+}
+
+Test(config, metrics_and_pinning_are_read)
+{
+	struct vouchd_config *cfg = load_text(
+		"rules: r.yaml\n"
+		"metrics:\n  listen: \"[::1]:9999\"\n"
+		"bpf:\n  pin: false\n  pin_dir: /sys/fs/bpf/other\n");
+
+	cr_assert_not_null(cfg);
+	cr_assert_str_eq(cfg->metrics_listen, "[::1]:9999");
+	cr_assert_eq(cfg->pin, 0);
+	cr_assert_str_eq(cfg->pin_dir, "/sys/fs/bpf/other");
+	config__free(cfg);
+}
+
+Test(config, metrics_off_means_no_endpoint)
+{
+	struct vouchd_config *cfg = load_text(
+		"rules: r.yaml\nmetrics:\n  listen: off\n");
+
+	cr_assert_not_null(cfg);
+	cr_assert_null(cfg->metrics_listen);
+	config__free(cfg);
+}
+
+Test(config, bad_metrics_and_bpf_values_are_all_reported)
+{
+	struct vouchd_config *cfg = load_text(
+		"rules: r.yaml\n"
+		"metrics:\n  listen: localhost:80\n  port: 1\n"
+		"bpf:\n  pin: \"yes\"\n");
+
+	cr_assert_null(cfg);
+	ASSERT_ERRORS(
+		{ 3, 11, "'listen' must be off, IPV4:PORT or [IPV6]:PORT with a numeric address, got 'localhost:80'" },
+		{ 4, 3, "unknown key 'port' in metrics; valid keys: listen" },
+		{ 6, 8, "expected true or false for 'pin', got a string" });
 }
