@@ -18,7 +18,7 @@ sed -i 's/^exec_hook: .*/exec_hook: auto/' "$W/vouchd.yaml"
 P=ct-$$
 
 # --- started before vouchd: runs unwatched, attributed once it starts
-make_bundle "$P-early" "$(annotations "$DIGEST_A" deploy-early)" /bin/sleep 30
+make_bundle "$P-early" "$(annotations "$DIGEST_A" deploy-early)" /bin/sleep 600
 runc run -d $RUNC_ROOT_FLAGS --bundle "$W/bundles/$P-early" "$P-early" < /dev/null > /dev/null 2>&1
 
 start_vouchd || exit 1
@@ -98,9 +98,10 @@ check "before vouchd: its container is known, attested" ev '
 	.kind == "container" and .workload.containerId == "'$P-early'" and
 	.verdict == "allow" and .workload.deployId == "deploy-early"'
 runc exec "$P-early" /opt/busybox sh -c 'echo ran > /out/early-tool' > /dev/null 2>&1
-runc exec "$P-early" /bin/sh -c 'echo ran > /out/early-sh' > /dev/null 2>&1
+runc exec "$P-early" /bin/sh -c 'echo ran > /out/early-sh' > "$W/early-sh.out" 2>&1
 check "before vouchd: an exec outside its allow-list is killed" [ ! -e "$W/out/early-tool" ]
-check "before vouchd: an allowed exec runs" [ -e "$W/out/early-sh" ]
+check "before vouchd: an allowed exec runs" [ -e "$W/out/early-sh" ] ||
+	{ echo "runc exec said:"; cat "$W/early-sh.out"; }
 check "before vouchd: the kill names it" ev '
 	.kind == "exec" and .action == "killed" and
 	.workload.containerId == "'$P-early'" and .workload.imageDigest == "'$DIGEST_A'"'
