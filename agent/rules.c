@@ -15,6 +15,7 @@
 #include "rules.h"
 #include "yamltree.h"
 #include "rules_internal.h"
+#include "utc.h"
 
 #define RULES_MAX_SCOPES	1000
 #define RULES_MAX_PATHS		100000
@@ -630,22 +631,31 @@ void rules_check_conflicts(struct loader *ld, const struct ynode *allow,
 	rules_strset_free(&denied);
 }
 
+int rules_allow_deny(struct loader *ld, const struct ynode *node,
+		     const char *what, const struct ynode **allow,
+		     const struct ynode **deny)
+{
+	*allow = NULL;
+	*deny = NULL;
+	if (node->type != YNODE_MAPPING) {
+		rules_err(ld, node,
+			  "expected a mapping with 'allow' and/or 'deny', got %s",
+			  ytree__describe(node));
+		return -1;
+	}
+	ytree__check_keys(ld->doc, node, exec_keys, what, ld->diags);
+	*allow = ytree__get(node, "allow");
+	*deny = ytree__get(node, "deny");
+	return 0;
+}
+
 static void parse_exec(struct loader *ld, const struct ynode *node,
 		       struct rules_scope *scope)
 {
 	const struct ynode *allow, *deny;
 
-	if (!node)
+	if (!node || rules_allow_deny(ld, node, "exec", &allow, &deny))
 		return;
-	if (node->type != YNODE_MAPPING) {
-		rules_err(ld, node,
-		    "expected a mapping with 'allow' and/or 'deny', got %s",
-		    ytree__describe(node));
-		return;
-	}
-	ytree__check_keys(ld->doc, node, exec_keys, "exec", ld->diags);
-	allow = ytree__get(node, "allow");
-	deny = ytree__get(node, "deny");
 	if (allow) {
 		scope->has_allowlist = 1;
 		rules_parse_path_list(ld, allow, 1, &scope->allow);
@@ -784,49 +794,6 @@ static void parse_scopes(struct loader *ld, const struct ynode *node)
 		add_implicit_host(ld);
 }
 
-static int days_in_month(int year, int month)
-{
-	static const int days[] = {
-		31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31
-	};
-	int leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
-
-	return days[month - 1] + (month == 2 && leap);
-}
-
-/* Exactly YYYY-MM-DDTHH:MM:SSZ; strptime alone accepts far too much. */
-static int time_shape_ok(const char *s, size_t len)
-{
-	static const char shape[] = "dddd-dd-ddTdd:dd:ddZ";
-
-	if (len != sizeof(shape) - 1)
-		return 0;
-	for (size_t i = 0; i < len; i++) {
-		if (shape[i] == 'd' ? (s[i] < '0' || s[i] > '9') : s[i] != shape[i])
-			return 0;
-	}
-	return 1;
-}
-
-int rules_parse_utc(const char *s, size_t len, int64_t *out)
-{
-	struct tm tm = { 0 };
-	const char *end;
-
-	if (!time_shape_ok(s, len))
-		return -EINVAL;
-	/* The shape is right, so strptime only fails on a field's range. */
-	end = strptime(s, "%Y-%m-%dT%H:%M:%SZ", &tm);
-	if (!end || *end)
-		return -ERANGE;
-	if (tm.tm_mon > 11 || tm.tm_mday < 1 || tm.tm_hour > 23 ||
-	    tm.tm_min > 59 || tm.tm_sec > 59 ||
-	    tm.tm_mday > days_in_month(tm.tm_year + 1900, tm.tm_mon + 1))
-		return -ERANGE;
-	*out = (int64_t)timegm(&tm);
-	return 0;
-}
-
 static void parse_expires(struct loader *ld, const struct ynode *map,
 			  struct rules_exception *ex)
 {
@@ -839,7 +806,7 @@ static void parse_expires(struct loader *ld, const struct ynode *map,
 	}
 	if (rules_expect_scalar(ld, node, "a UTC time such as 2027-01-31T00:00:00Z"))
 		return;
-	ret = rules_parse_utc(node->value, node->len, &ex->expires);
+	ret = utc__parse(node->value, node->len, &ex->expires);
 	if (ret == -ERANGE)
 		rules_err(ld, node, "'%s' is not a valid date and time", node->value);
 	else if (ret)

@@ -61,7 +61,13 @@ void rules_parse_bool(struct loader *ld, const struct ynode *node, int *out);
 void rules_parse_mode(struct loader *ld, const struct ynode *node, int *out);
 void rules_parse_cgroups(struct loader *ld, const struct ynode *node,
 			 const char *owner, struct rules_list *list);
-int rules_parse_utc(const char *s, size_t len, int64_t *out);
+/*
+ * A mapping of 'allow' and/or 'deny' (what names it in messages): sets
+ * both, NULL where absent; -1 when node is no such mapping (reported).
+ */
+int rules_allow_deny(struct loader *ld, const struct ynode *node,
+		     const char *what, const struct ynode **allow,
+		     const struct ynode **deny);
 
 /* rules_workloads.c: the containers: and images: sections, and the
  * workload keys of a scope's match. */

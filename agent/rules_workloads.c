@@ -28,8 +28,7 @@ static const char *const image_keys[] = {
 	"digest", "service", "version", "deploy_id", "environment",
 	"namespace", "exec", "egress", NULL
 };
-static const char *const image_egress_keys[] = { "allow", "deny", NULL };
-static const char *const image_exec_keys[] = { "allow", "deny", NULL };
+
 static const char *const attestation_keys[] = {
 	"trust", "bundle", "state_dir", "on_expiry", NULL
 };
@@ -242,17 +241,8 @@ static void parse_image_exec(struct loader *ld, const struct ynode *node,
 {
 	const struct ynode *allow, *deny;
 
-	if (!node)
+	if (!node || rules_allow_deny(ld, node, "exec", &allow, &deny))
 		return;
-	if (node->type != YNODE_MAPPING) {
-		rules_err(ld, node,
-			  "expected a mapping with 'allow' and/or 'deny', got %s",
-			  ytree__describe(node));
-		return;
-	}
-	ytree__check_keys(ld->doc, node, image_exec_keys, "exec", ld->diags);
-	allow = ytree__get(node, "allow");
-	deny = ytree__get(node, "deny");
 	if (allow)
 		parse_image_paths(ld, allow, &img->exec_allow,
 				  &img->n_exec_allow);
@@ -267,17 +257,8 @@ static void parse_image_egress(struct loader *ld, const struct ynode *node,
 {
 	const struct ynode *allow, *deny;
 
-	if (!node)
+	if (!node || rules_allow_deny(ld, node, "egress", &allow, &deny))
 		return;
-	if (node->type != YNODE_MAPPING) {
-		rules_err(ld, node,
-			  "expected a mapping with 'allow' and/or 'deny', got %s",
-			  ytree__describe(node));
-		return;
-	}
-	ytree__check_keys(ld->doc, node, image_egress_keys, "egress", ld->diags);
-	allow = ytree__get(node, "allow");
-	deny = ytree__get(node, "deny");
 	if (allow) {
 		img->egress_declared = 1;
 		egress__parse_yaml_list(ld->doc, ld->diags, allow,
