@@ -18,7 +18,7 @@
 #include "utc.h"
 
 #define RULES_MAX_SCOPES	1000
-#define RULES_MAX_PATHS		100000
+#define RULES_MAX_PATHS		120000	/* two generations fit the tries */
 #define RULES_CGROUP_MAX	4096
 #define RULES_HOST_NAME		"host"
 

@@ -12,9 +12,9 @@
 #include <stddef.h>
 #include "diag.h"
 
-#define YTREE_MAX_FILE_BYTES	(4U << 20)
+#define YTREE_MAX_FILE_BYTES	(8U << 20)
 #define YTREE_MAX_DEPTH		32
-#define YTREE_MAX_NODES		200000
+#define YTREE_MAX_NODES		500000
 #define YTREE_MAX_SCALAR	4096
 
 enum ynode_type {

@@ -245,7 +245,7 @@ Test(yamltree, too_many_nodes_is_refused)
 	free(buf);
 	/* The sequence is node 1, so item i is node i + 2. */
 	assert_one_error(doc, 1, 2 + 2 * (YTREE_MAX_NODES - 1),
-			 "more than 200000 nodes");
+			 "more than 500000 nodes");
 }
 
 Test(yamltree, scalar_length_limit)
