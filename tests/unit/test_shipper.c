@@ -629,7 +629,8 @@ Test(shipper, thread_ships_what_is_spooled_and_stops)
 	shipper__stop(sh);
 
 	st = stats();
-	cr_assert_eq(st.events_sent, 25);
+	/* at least once: a batch whose answer came late may go again */
+	cr_assert_geq(st.events_sent, 25);
 	for (size_t i = 0; i < 25; i++)
 		cr_assert_eq(srv.stored[i], i + 1);
 	cr_assert_eq(spool_depth(), 0);

@@ -339,7 +339,7 @@ Test(yamltree, buffer_over_the_limit_is_refused)
 	doc = ytree__load_buffer("t.yaml", buf, YTREE_MAX_FILE_BYTES + 1,
 				 &diags);
 	free(buf);
-	assert_one_error(doc, 0, 0, "input is 4194305 bytes, the limit is 4194304");
+	assert_one_error(doc, 0, 0, "input is 8388609 bytes, the limit is 8388608");
 }
 
 Test(yamltree, file_loads_and_keeps_its_name)
@@ -411,7 +411,7 @@ Test(yamltree, file_one_byte_over_the_limit_is_refused)
 	free(path);
 	cr_assert_null(doc);
 	cr_assert_str_eq(diags.items[0].msg,
-			 "file is 4194305 bytes, the limit is 4194304");
+			 "file is 8388609 bytes, the limit is 8388608");
 }
 
 Test(yamltree, missing_file_is_an_error)
