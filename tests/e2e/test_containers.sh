@@ -97,8 +97,8 @@ check "fork: the forked child's exec is judged as the container's" ev '
 check "before vouchd: its container is known, attested" ev '
 	.kind == "container" and .workload.containerId == "'$P-early'" and
 	.verdict == "allow" and .workload.deployId == "deploy-early"'
-runc exec "$P-early" /opt/busybox sh -c 'echo ran > /out/early-tool' > /dev/null 2>&1
-runc exec "$P-early" /bin/sh -c 'echo ran > /out/early-sh' > "$W/early-sh.out" 2>&1
+runc exec "$P-early" /opt/busybox sh -c 'echo ran > /out/early-tool' < /dev/null > /dev/null 2>&1
+runc exec "$P-early" /bin/sh -c 'echo ran > /out/early-sh' < /dev/null > "$W/early-sh.out" 2>&1
 check "before vouchd: an exec outside its allow-list is killed" [ ! -e "$W/out/early-tool" ]
 check "before vouchd: an allowed exec runs" [ -e "$W/out/early-sh" ] ||
 	{ echo "runc exec said:"; cat "$W/early-sh.out"; }

@@ -39,13 +39,13 @@ describe() {
 }
 
 run_tests() {
-	local t out p f total_pass=0 total_fail=0
+	local t out p f total_pass=0 total_fail=0 ran=0 listed
 
 	cd /vouch || return 1
 	while read -r t; do
 		[ -n "$t" ] || continue
 		echo "== $t"
-		out=$(bash "$t" 2>&1 | tee /dev/console | tail -1)
+		out=$(bash "$t" < /dev/null 2>&1 | tee /dev/console | tail -1)
 		p=$(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1/p' <<< "$out")
 		f=$(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\2/p' <<< "$out")
 		if [ -z "$p" ]; then
@@ -55,7 +55,14 @@ run_tests() {
 		fi
 		total_pass=$((total_pass + p))
 		total_fail=$((total_fail + f))
+		ran=$((ran + 1))
 	done < /vouch/vm-tests
+	# a test that read the list as its input would end the loop early
+	listed=$(grep -c . /vouch/vm-tests)
+	if [ "$ran" -ne "$listed" ]; then
+		echo "vm: ran $ran of $listed tests"
+		total_fail=$((total_fail + listed - ran))
+	fi
 	echo "vm: $total_pass passed, $total_fail failed"
 }
 
