@@ -23,6 +23,9 @@ mount_all() {
 	mount -t securityfs securityfs /sys/kernel/security
 	mount -t cgroup2 cgroup2 /sys/fs/cgroup
 	ip link set lo up 2> /dev/null
+	for m in /vouch/modules/*.ko; do
+		[ -e "$m" ] && insmod "$m"
+	done
 }
 
 power_off() {
