@@ -10,12 +10,18 @@
 
 # The upgrade: the same sources built apart, with another version, before
 # the BPF lock is taken.
+# Where nothing can be built (make vmtest), the image carries one built
+# beforehand as .output/vouchd-upgrade.
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 UPGRADE=$(mktemp -d /tmp/vouch-upgrade.XXXXXX)
 UP_VERSION="$(cat "$TOP/VERSION")+upgrade"
-make -C "$TOP" --no-print-directory OUTPUT="$UPGRADE" VERSION="$UP_VERSION" \
-	"$UPGRADE/vouchd" > "$UPGRADE/build.log" 2>&1 ||
-	{ cat "$UPGRADE/build.log"; echo "0 passed, 1 failed"; exit 1; }
+if [ -x "$TOP/.output/vouchd-upgrade" ] && ! command -v make > /dev/null; then
+	cp "$TOP/.output/vouchd-upgrade" "$UPGRADE/vouchd"
+else
+	make -C "$TOP" --no-print-directory OUTPUT="$UPGRADE" VERSION="$UP_VERSION" \
+		"$UPGRADE/vouchd" > "$UPGRADE/build.log" 2>&1 ||
+		{ cat "$UPGRADE/build.log"; echo "0 passed, 1 failed"; exit 1; }
+fi
 . "$(dirname "$0")/lib.sh"
 trap 'cleanup; rm -rf "$UPGRADE"' EXIT
 

@@ -24,7 +24,7 @@ COMMANDS="bash sh env cat cp mv rm ln mkdir rmdir mktemp sleep seq wc tee
 	readlink realpath dirname basename timeout true false chmod touch ls
 	printf id ps kill od sha256sum openssl sqlite3 curl bpftool mount
 	umount find xargs nproc cmp diff yes expr setsid uname dd truncate
-	base64 sync mkfifo nohup runc busybox bc insmod sysctl socat"
+	base64 sync mkfifo nohup runc busybox bc insmod sysctl socat paste comm join"
 VOUCH_BINS="vouchd vouchctl vouch-trigger vouch-collector vouch-batch vouch-connect"
 
 mkdir -p "$VM"
@@ -108,6 +108,11 @@ build_root() {
 		cp "$OUT/$b" "$ROOT/vouch/.output/"
 		copy_program "$OUT/$b"
 	done
+	# test_restart.sh's upgraded build, made here: the VM has no compiler
+	make -C "$TOP" --no-print-directory OUTPUT="$VM/upgrade" \
+		VERSION="$(cat VERSION)+upgrade" "$VM/upgrade/vouchd" > "$VM/upgrade.log" 2>&1 ||
+		{ cat "$VM/upgrade.log" >&2; return 1; }
+	cp "$VM/upgrade/vouchd" "$ROOT/vouch/.output/vouchd-upgrade"
 	cp -r tests rules include packaging VERSION "$ROOT/vouch/"
 	rm -rf "$ROOT/vouch/tests/interop/node_modules"
 	cp tests/vm/init.sh "$ROOT/init"
