@@ -803,14 +803,7 @@ int kernel__apply(struct kernel *k, struct policy *p)
 	/* as with previous below: only once ours has been in force a while */
 	if (k->sweep_stale && k->active)
 		sweep_stale(k, k->active->gen);
-	if (k->previous) {
-		err = each_entry(k, k->previous, op_delete);
-		if (err)
-			log_warn("kernel: failed to clear policy generation %u: %s",
-				 k->previous->gen, strerror(-err));
-		policy__free(k->previous);
-		k->previous = NULL;
-	}
+	kernel__retire_previous(k);
 	err = each_entry(k, p, op_update);
 	if (err) {
 		each_entry(k, p, op_delete);
@@ -826,6 +819,20 @@ int kernel__apply(struct kernel *k, struct policy *p)
 	k->previous = k->active;
 	k->active = p;
 	return 0;
+}
+
+void kernel__retire_previous(struct kernel *k)
+{
+	int err;
+
+	if (!k->previous)
+		return;
+	err = each_entry(k, k->previous, op_delete);
+	if (err)
+		log_warn("kernel: failed to clear policy generation %u: %s",
+			 k->previous->gen, strerror(-err));
+	policy__free(k->previous);
+	k->previous = NULL;
 }
 
 const struct policy *kernel__policy(const struct kernel *k, uint32_t gen)

@@ -44,6 +44,12 @@ void kernel__close(struct kernel *k);
  * failure the policy in force is untouched and p stays the caller's.
  */
 int kernel__apply(struct kernel *k, struct policy *p);
+/*
+ * Removes the generation that was in force before the last swap and frees
+ * it, once no program can still be deciding with it (vouchd waits a
+ * second): a large policy is then held once, not twice.
+ */
+void kernel__retire_previous(struct kernel *k);
 /* The policy of generation gen, while its entries are still loaded. */
 const struct policy *kernel__policy(const struct kernel *k, uint32_t gen);
 const struct policy *kernel__active(const struct kernel *k);

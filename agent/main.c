@@ -19,6 +19,8 @@
 #include <systemd/sd-daemon.h>
 
 #include "cgroup.h"
+#include <malloc.h>
+
 #include "attest.h"
 #include "config.h"
 #include "containers.h"
@@ -58,6 +60,7 @@ struct agent {
 	int timer_fd;
 	int hold_timer_fd;		/* containers waiting for a verdict */
 	uint64_t expiry_reported;	/* serial whose expiry was reported */
+	time_t swapped_at;		/* last policy swap, CLOCK_MONOTONIC s */
 	int stop;
 };
 
@@ -140,6 +143,14 @@ static int load_config(struct agent *a)
 	log__setup(a->cfg->log_level, a->cfg->log_format, stderr);
 	log__route_libbpf();
 	return 0;
+}
+
+static time_t monotonic_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec;
 }
 
 /*
@@ -272,7 +283,10 @@ static int install_policy(struct agent *a)
 		snprintf(msg, sizeof(msg), "policy generation %u loaded from %s",
 			 p->gen, a->cfg->rules_path);
 	a->next_gen++;
+	a->swapped_at = monotonic_s();
 	publish_policy(a, p);
+	/* the YAML tree and the policy replaced are gone: give the heap back */
+	malloc_trim(0);
 	if (a->events)
 		events__emit_note(a->events, "policy", msg, p->gen);
 	return 0;
@@ -598,6 +612,19 @@ static void report_expiry(struct agent *a)
 	events__emit_note(a->events, "policy", msg, p->gen);
 }
 
+/*
+ * The generation before the last swap, once no decision can still be
+ * using it; events it decided that arrive later are named less well.
+ */
+static void retire_previous(struct agent *a)
+{
+	if (!a->swapped_at || monotonic_s() - a->swapped_at < 2)
+		return;
+	kernel__retire_previous(a->kernel);
+	a->swapped_at = 0;
+	malloc_trim(0);
+}
+
 static void on_timer(struct agent *a)
 {
 	const struct policy *active;
@@ -606,6 +633,7 @@ static void on_timer(struct agent *a)
 	while (read(a->timer_fd, &ticks, sizeof(ticks)) == sizeof(ticks))
 		;
 	events__report_losses(a->events);
+	retire_previous(a);
 	/* cgroups placed in a scope since: /v1/status lists them too */
 	active = kernel__active(a->kernel);
 	if (active && active->n_cgroups != a->published_cgroups)

@@ -23,7 +23,7 @@
 
 #define VOUCH_MAX_SCOPES	32768	/* rule scopes, then one per image */
 #define VOUCH_MAX_PATH_RULES	262144	/* per trie, allocated on use */
-#define VOUCH_MAX_INODE_RULES	16384
+#define VOUCH_MAX_INODE_RULES	262144	/* loaders repeat per scope, images included */
 #define VOUCH_MAX_CGROUPS	16384
 #define VOUCH_RINGBUF_BYTES	(8U << 20)
 

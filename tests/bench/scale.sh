@@ -155,6 +155,8 @@ measure_size() {
 	t0=$(date +%s%N)
 	swap
 	swap_ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+	# vouchd retires the previous generation two seconds after a swap
+	sleep 4
 	bytes=$(map_bytes)
 	rss=$(awk '/^VmRSS:/ { print $2 }' "/proc/$VOUCHD_PID/status")
 	peak=$(awk '/^VmHWM:/ { print $2 }' "/proc/$VOUCHD_PID/status")
@@ -182,8 +184,9 @@ Load: from starting vouchd to its "vouchd started" event (BPF load and
 attach included). Swap: from SIGHUP, with a file of the same size whose
 every path differs, to vouchd's policy event; both generations are in the
 maps meanwhile. Map memory: \`bytes_memlock\` of vouch's policy maps from
-\`bpftool map show\`, after the swap. RSS: vouchd's VmRSS after the swap,
-and its peak (VmHWM), reached while two policies are held. Lookup:
+\`bpftool map show\`, 4 s after the swap. RSS: vouchd's VmRSS 4 s after
+the swap (vouchd retires the previous generation 2 s after a swap), and
+its peak (VmHWM), reached while two policies are held. Lookup:
 \`vouch_exec\` ns per run over $EXECS execs of \`$EXEC_BIN\` in the bench
 cgroup (\`$STATS_KEY\`).
 
