@@ -5,6 +5,9 @@
 # deploy file is logged and ignored, never fatal.
 . "$(dirname "$0")/lib.sh"
 
+# the units' cgroups go before the test cgroup itself
+trap 'rmdir "$CG/shop.service" "$CG/bad.service" 2> /dev/null; cleanup' EXIT
+
 make_binaries
 write_rules enforce
 write_config
