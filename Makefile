@@ -213,7 +213,8 @@ $(OUTPUT)/fuzz/fuzz_batch: tests/fuzz/fuzz_batch.c \
 
 $(OUTPUT)/fuzz/fuzz_attest: tests/fuzz/fuzz_attest.c agent/attest.c \
 		agent/statement.c agent/jcheck.c agent/dsse.c agent/trust.c \
-		agent/utc.c agent/allowlist.c agent/yamltree.c agent/diag.c
+		agent/utc.c agent/allowlist.c agent/yamltree.c agent/diag.c \
+		agent/fspath.c
 	$(call msg,FUZZ,$@)
 	$(Q)mkdir -p $(@D) && $(CLANG) $(FUZZ_CFLAGS) $^ -ljansson -lcrypto -lyaml -o $@
 

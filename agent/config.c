@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fspath.h"
 #include "config.h"
 #include "metrics.h"
 #include "yamltree.h"
@@ -106,25 +107,6 @@ static const char *get_string(struct cfg_loader *ld, const struct ynode *node,
 		return NULL;
 	}
 	return node->value;
-}
-
-static char *dir_of(const char *path)
-{
-	const char *slash = strrchr(path, '/');
-	char cwd[PATH_MAX];
-	char *dir = NULL;
-
-	if (slash == path)
-		return strdup("/");
-	if (path[0] == '/')
-		return strndup(path, (size_t)(slash - path));
-	if (!getcwd(cwd, sizeof(cwd)))
-		return NULL;
-	if (!slash)
-		return strdup(cwd);
-	if (asprintf(&dir, "%s/%.*s", cwd, (int)(slash - path), path) < 0)
-		return NULL;
-	return dir;
 }
 
 /* Absolute paths stay; relative ones are joined to the config's directory. */
@@ -614,7 +596,7 @@ struct vouchd_config *config__load(const char *path, struct diags *diags)
 		return NULL;
 	ld.doc = doc;
 	ld.cfg = config_new();
-	ld.dir = dir_of(path);
+	ld.dir = fspath__dir_of(path);
 	if (!ld.cfg || !ld.dir)
 		err(&ld, NULL, "out of memory");
 	else

@@ -291,6 +291,28 @@ void rules_list_push(struct loader *ld, const struct ynode *node,
 	list->items[list->n++] = copy;
 }
 
+void rules_list_defaults(struct loader *ld, const char *const *defaults,
+			 struct rules_list *list)
+{
+	size_t n = 0;
+
+	while (defaults[n])
+		n++;
+	list->items = calloc(n, sizeof(*list->items));
+	if (!list->items) {
+		rules_err(ld, NULL, "out of memory");
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		list->items[i] = strdup(defaults[i]);
+		if (!list->items[i]) {
+			rules_err(ld, NULL, "out of memory");
+			return;
+		}
+		list->n++;
+	}
+}
+
 void rules_list_free(struct rules_list *list)
 {
 	for (size_t i = 0; i < list->n; i++)
@@ -379,27 +401,12 @@ static void parse_version(struct loader *ld, const struct ynode *root)
 static void parse_loaders(struct loader *ld, const struct ynode *node)
 {
 	struct rules_list *list = &ld->rules->loaders;
-	size_t n = 0;
 
 	if (node) {
 		rules_parse_path_list(ld, node, 0, list);
 		return;
 	}
-	while (default_loaders[n])
-		n++;
-	list->items = calloc(n, sizeof(*list->items));
-	if (!list->items) {
-		rules_err(ld, NULL, "out of memory");
-		return;
-	}
-	for (size_t i = 0; i < n; i++) {
-		list->items[i] = strdup(default_loaders[i]);
-		if (!list->items[i]) {
-			rules_err(ld, NULL, "out of memory");
-			return;
-		}
-		list->n++;
-	}
+	rules_list_defaults(ld, default_loaders, list);
 }
 
 static const char *const egress_keys[] = { "allow", "deny", NULL };

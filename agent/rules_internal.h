@@ -52,6 +52,9 @@ int rules_list_init(struct loader *ld, const struct ynode *node,
 void rules_list_push(struct loader *ld, const struct ynode *node,
 		     struct rules_list *list);
 void rules_list_free(struct rules_list *list);
+/* A copy of a NULL-terminated built-in list, where the file gives none. */
+void rules_list_defaults(struct loader *ld, const char *const *defaults,
+			 struct rules_list *list);
 void rules_parse_path_list(struct loader *ld, const struct ynode *node,
 			   int dir_ok, struct rules_list *list);
 /* The same path in an allow and a deny list is a mistake either way. */

@@ -94,28 +94,6 @@ static void parse_fail_action(struct loader *ld, const struct ynode *node,
 			  node->value);
 }
 
-static void defaults_into(struct loader *ld, const char *const *defaults,
-			  struct rules_list *list)
-{
-	size_t n = 0;
-
-	while (defaults[n])
-		n++;
-	list->items = calloc(n, sizeof(*list->items));
-	if (!list->items) {
-		rules_err(ld, NULL, "out of memory");
-		return;
-	}
-	for (size_t i = 0; i < n; i++) {
-		list->items[i] = strdup(defaults[i]);
-		if (!list->items[i]) {
-			rules_err(ld, NULL, "out of memory");
-			return;
-		}
-		list->n++;
-	}
-}
-
 static void parse_container_flags(struct loader *ld, const struct ynode *map,
 				  struct rules_containers *c)
 {
@@ -188,12 +166,12 @@ void rules_parse_containers(struct loader *ld, const struct ynode *node)
 	if (roots)
 		parse_roots(ld, roots, &c->roots);
 	else
-		defaults_into(ld, default_roots, &c->roots);
+		rules_list_defaults(ld, default_roots, &c->roots);
 	runtimes = ytree__get(node, "runtimes");
 	if (runtimes)
 		rules_parse_path_list(ld, runtimes, 0, &c->runtimes);
 	else
-		defaults_into(ld, default_runtimes, &c->runtimes);
+		rules_list_defaults(ld, default_runtimes, &c->runtimes);
 	if (c->runtimes.n > VOUCH_RUNTIMES_MAX)
 		rules_err(ld, runtimes, "at most %d runtimes", VOUCH_RUNTIMES_MAX);
 }

@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fspath.h"
 #include "trust.h"
 #include "utc.h"
 #include "yamltree.h"
@@ -402,25 +403,6 @@ static void parse_top(struct trust_loader *ld, const struct ynode *root)
 		check_threshold(ld, root);
 }
 
-static char *dir_of(const char *path)
-{
-	const char *slash = strrchr(path, '/');
-	char cwd[PATH_MAX];
-	char *dir = NULL;
-
-	if (slash == path)
-		return strdup("/");
-	if (path[0] == '/')
-		return strndup(path, (size_t)(slash - path));
-	if (!getcwd(cwd, sizeof(cwd)))
-		return NULL;
-	if (!slash)
-		return strdup(cwd);
-	if (asprintf(&dir, "%s/%.*s", cwd, (int)(slash - path), path) < 0)
-		return NULL;
-	return dir;
-}
-
 static struct trust *trust_new(const char *path)
 {
 	struct trust *t = calloc(1, sizeof(*t));
@@ -464,7 +446,7 @@ struct trust *trust__load(const char *path, struct diags *diags)
 		return NULL;
 	ld.doc = doc;
 	ld.t = trust_new(path);
-	ld.dir = dir_of(path);
+	ld.dir = fspath__dir_of(path);
 	if (!ld.t || !ld.dir)
 		err(&ld, NULL, "out of memory");
 	else
