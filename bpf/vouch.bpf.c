@@ -499,9 +499,14 @@ static __always_inline void fill_parent_path(struct scratch *s,
 	ev->parent_path[VOUCH_PARENT_PATH_MAX - 1] = '\0';
 }
 
-static __always_inline void emit(struct scratch *s, struct task_struct *task,
-				 __u16 kind, const struct exe_id *id,
-				 const struct decision *d, __u8 action)
+/*
+ * A ring buffer record with everything both exec paths report the same
+ * way: the decision, the ids, the file; NULL (and a loss counted) when
+ * the ring buffer is full. Name, argv and parent are the caller's.
+ */
+static __always_inline struct vouch_exec_event *
+reserve_record(struct scratch *s, struct task_struct *task, __u16 kind,
+	       const struct exe_id *id, const struct decision *d, __u8 action)
 {
 	struct vouch_exec_event *ev;
 	__u64 uid_gid;
@@ -509,7 +514,7 @@ static __always_inline void emit(struct scratch *s, struct task_struct *task,
 	ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);
 	if (!ev) {
 		count_loss(kind);
-		return;
+		return NULL;
 	}
 	uid_gid = bpf_get_current_uid_gid();
 	ev->kind = kind;
@@ -534,9 +539,21 @@ static __always_inline void emit(struct scratch *s, struct task_struct *task,
 	ev->path_len = id->len;
 	ev->argv_len = 0;
 	ev->pad2 = 0;
-	bpf_get_current_comm(ev->comm, sizeof(ev->comm));
 	bpf_probe_read_kernel(ev->path, sizeof(ev->path),
 			      &s->rev[id->start & PATHBUF_MASK]);
+	return ev;
+}
+
+static __always_inline void emit(struct scratch *s, struct task_struct *task,
+				 __u16 kind, const struct exe_id *id,
+				 const struct decision *d, __u8 action)
+{
+	struct vouch_exec_event *ev = reserve_record(s, task, kind, id, d,
+						     action);
+
+	if (!ev)
+		return;
+	bpf_get_current_comm(ev->comm, sizeof(ev->comm));
 	fill_argv(ev, task);
 	fill_parent_path(s, ev, task);
 	bpf_ringbuf_submit(ev, 0);
@@ -971,38 +988,11 @@ static __always_inline void emit_lsm(struct scratch *s,
 				     const struct decision *d, __u8 action)
 {
 	const char *name = bprm->filename;
-	struct vouch_exec_event *ev;
-	__u64 uid_gid;
+	struct vouch_exec_event *ev = reserve_record(s, task, kind, id, d,
+						     action);
 
-	ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);
-	if (!ev) {
-		count_loss(kind);
+	if (!ev)
 		return;
-	}
-	uid_gid = bpf_get_current_uid_gid();
-	ev->kind = kind;
-	ev->flags = id->flags;
-	ev->verdict = d->verdict;
-	ev->action = action;
-	ev->mode = d->mode;
-	ev->reason = d->reason;
-	ev->boot_ns = bpf_ktime_get_boot_ns();
-	ev->pid = task->pid;
-	ev->tgid = task->tgid;
-	ev->ppid = BPF_CORE_READ(task, real_parent, tgid);
-	ev->uid = (__u32)uid_gid;
-	ev->gid = uid_gid >> 32;
-	ev->scope_id = d->scope_id;
-	ev->rule_id = d->rule_id;
-	ev->policy_gen = active_gen();
-	ev->cgroup_id = bpf_get_current_cgroup_id();
-	ev->dev = id->dev;
-	ev->pad = 0;
-	ev->ino = id->ino;
-	ev->path_len = id->len;
-	ev->pad2 = 0;
-	bpf_probe_read_kernel(ev->path, sizeof(ev->path),
-			      &s->rev[id->start & PATHBUF_MASK]);
 	/* the kernel names the new image after the last part of filename */
 	bpf_probe_read_kernel_str(s->opened, sizeof(s->opened), name);
 	ev->comm[0] = '\0';
