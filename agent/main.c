@@ -538,10 +538,13 @@ static long tick_interval_ms(const struct agent *a)
 static int open_loop(struct agent *a)
 {
 	struct itimerspec every = { 0 };
-	/* hold timeouts are checked at this granularity */
+	/*
+	 * The ring buffer is drained, and hold timeouts checked, at this
+	 * granularity: most records are submitted without a wakeup.
+	 */
 	struct itimerspec hold_tick = {
-		.it_interval = { .tv_nsec = 50 * 1000000L },
-		.it_value = { .tv_nsec = 50 * 1000000L },
+		.it_interval = { .tv_nsec = VOUCH_DRAIN_MS * 1000000L },
+		.it_value = { .tv_nsec = VOUCH_DRAIN_MS * 1000000L },
 	};
 	sigset_t mask;
 	long tick_ms;

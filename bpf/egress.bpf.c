@@ -235,7 +235,7 @@ static __always_inline void emit(const struct dest *d,
 	ev->sock_type = sock_type;
 	__builtin_memcpy(ev->addr, d->key.addr, sizeof(ev->addr));
 	bpf_get_current_comm(ev->comm, sizeof(ev->comm));
-	bpf_ringbuf_submit(ev, 0);
+	bpf_ringbuf_submit(ev, submit_flags(0));
 }
 
 /* Every Nth allowed connect is reported, when vouchd asks for it. */

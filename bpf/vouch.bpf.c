@@ -556,7 +556,8 @@ static __always_inline void emit(struct scratch *s, struct task_struct *task,
 	bpf_get_current_comm(ev->comm, sizeof(ev->comm));
 	fill_argv(ev, task);
 	fill_parent_path(s, ev, task);
-	bpf_ringbuf_submit(ev, 0);
+	/* a held task waits for vouchd's verdict */
+	bpf_ringbuf_submit(ev, submit_flags(action == VOUCH_ACTION_HELD));
 }
 
 /* Acts on a decision: kill or report, and tell vouchd. */
@@ -902,7 +903,8 @@ int BPF_PROG(vouch_cgroup_mkdir, struct cgroup *cgrp, const char *path)
 	ev->cgroup_id = BPF_CORE_READ(cgrp, kn, id);
 	n = bpf_probe_read_kernel_str(ev->path, sizeof(ev->path), path);
 	ev->truncated = n == sizeof(ev->path) || n < 0;
-	bpf_ringbuf_submit(ev, 0);
+	/* vouchd places the cgroup before its processes run, where it can */
+	bpf_ringbuf_submit(ev, submit_flags(1));
 	return 0;
 }
 
@@ -1005,7 +1007,7 @@ static __always_inline void emit_lsm(struct scratch *s,
 	bpf_probe_read_kernel_str(ev->comm, sizeof(ev->comm), name);
 	fill_argv_caller(s, ev, task);
 	fill_parent_path(s, ev, task);
-	bpf_ringbuf_submit(ev, 0);
+	bpf_ringbuf_submit(ev, submit_flags(0));
 }
 
 /* act() for the LSM path: refuse or report; the hook's return value. */
