@@ -911,9 +911,10 @@ int kernel__set_cgroup(struct kernel *k, const struct policy_cgroup *e)
 	struct vouch_cgroup_scope val = {
 		.scope_id = e->scope_id, .mode = e->mode, .flags = e->flags,
 	};
+	struct vouch_cgroup_context ctx;
 	int err;
 
-	if (!k->active)
+	if (!k->active || e->scope_id >= k->active->n_scopes)
 		return -ENOENT;
 	key.gen = k->active->gen;
 	err = policy__add_cgroup_entry(k->active, e);
@@ -926,9 +927,11 @@ int kernel__set_cgroup(struct kernel *k, const struct policy_cgroup *e)
 	 * An exec that came first may have cached the ancestor's answer, or
 	 * "pending" for a container; a root's own processes are not in one.
 	 */
-	val.flags &= (uint16_t)~VOUCH_CGROUP_CONTAINER_ROOT;
+	ctx.cs = val;
+	ctx.cs.flags &= (uint16_t)~VOUCH_CGROUP_CONTAINER_ROOT;
+	ctx.scope = scope_value(k->active, e->scope_id);
 	if (bpf_map_update_elem(bpf_map__fd(k->skel->maps.cgroup_cache),
-				&key, &val, BPF_ANY))
+				&key, &ctx, BPF_ANY))
 		return -errno;
 	return 0;
 }

@@ -40,15 +40,16 @@ struct {
 } scopes SEC(".maps");
 
 /*
- * Which scope each cgroup ended up in, filled by the exec hook after an
- * ancestor walk so that the next exec in that cgroup pays one lookup. Keyed
- * by generation: a swap starts afresh, and LRU drops the old entries.
+ * Which scope each cgroup ended up in, and that scope's value, filled after
+ * an ancestor walk so that the next exec or connect in that cgroup pays one
+ * lookup. Keyed by generation: a swap starts afresh, and LRU drops the old
+ * entries.
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, VOUCH_MAX_CGROUPS);
 	__type(key, struct vouch_cgroup_key);
-	__type(value, struct vouch_cgroup_scope);
+	__type(value, struct vouch_cgroup_context);
 } cgroup_cache SEC(".maps");
 
 struct {
@@ -117,28 +118,57 @@ static __always_inline void count_loss(__u32 kind)
 }
 
 /*
+ * Completes a context found by a walk with its scope's value and caches it
+ * for the cgroup. -1 when the scope is missing (its generation is being
+ * retired): such a context is neither used nor cached.
+ */
+static __always_inline int cache_context(__u32 gen, __u64 cgroup_id,
+					 const struct vouch_scope *host,
+					 struct vouch_cgroup_context *ctx)
+{
+	struct vouch_scope_key sk = { .gen = gen, .scope_id = ctx->cs.scope_id };
+	struct vouch_cgroup_key key = { .gen = gen, .cgroup_id = cgroup_id };
+	const struct vouch_scope *sc = host;
+
+	if (sk.scope_id != VOUCH_SCOPE_HOST)
+		sc = bpf_map_lookup_elem(&scopes, &sk);
+	if (!sc)
+		return -1;
+	ctx->scope = *sc;
+	bpf_map_update_elem(&cgroup_cache, &key, ctx, BPF_ANY);
+	return 0;
+}
+
+/*
  * The decision context of the current task: its own cgroup's entry, else
  * the nearest ancestor's (among the top VOUCH_CGROUP_DEPTH_MAX levels),
- * else the host's. Below a container root, a cgroup
- * with no entry of its own is a container not yet identified: PENDING. A
- * policy without cgroup entries costs no lookup; otherwise the answer is
- * cached per cgroup and generation.
+ * else the host's, with that scope's value. Below a container root, a
+ * cgroup with no entry of its own is a container not yet identified:
+ * PENDING. A policy without cgroup entries costs no lookup; otherwise the
+ * answer is cached per cgroup and generation. -1 when there is none.
  */
-static __always_inline struct vouch_cgroup_scope
-lookup_scope(__u32 gen, struct task_struct *task, const struct vouch_scope *host)
+static __always_inline int lookup_context(__u32 gen, struct task_struct *task,
+					  const struct vouch_scope *host,
+					  struct vouch_cgroup_context *ctx)
 {
 	struct vouch_cgroup_key key = { .gen = gen };
-	struct vouch_cgroup_scope *cs, found = { VOUCH_SCOPE_HOST, 0, 0 };
+	struct vouch_cgroup_context *cached;
+	struct vouch_cgroup_scope *cs;
 	__u64 self;
 	int level;
 
-	if (!(host->flags & VOUCH_SCOPE_POLICY_HAS_CGROUPS))
-		return found;
+	ctx->cs = (struct vouch_cgroup_scope){ VOUCH_SCOPE_HOST, 0, 0 };
+	if (!(host->flags & VOUCH_SCOPE_POLICY_HAS_CGROUPS)) {
+		ctx->scope = *host;
+		return 0;
+	}
 	self = bpf_get_current_cgroup_id();
 	key.cgroup_id = self;
-	cs = bpf_map_lookup_elem(&cgroup_cache, &key);
-	if (cs)
-		return *cs;
+	cached = bpf_map_lookup_elem(&cgroup_cache, &key);
+	if (cached) {
+		*ctx = *cached;
+		return 0;
+	}
 	/*
 	 * From the top down, the deepest entry winning: entries sit near the
 	 * root, so a cgroup nested deeper than the walk still finds its own
@@ -152,19 +182,23 @@ lookup_scope(__u32 gen, struct task_struct *task, const struct vouch_scope *host
 		cs = bpf_map_lookup_elem(&cgroup_scopes, &key);
 		if (!cs)
 			continue;
-		found = *cs;
-		if (found.flags & VOUCH_CGROUP_CONTAINER_ROOT)
-			found.flags = l < level ? VOUCH_CGROUP_PENDING : 0;
+		ctx->cs = *cs;
+		if (ctx->cs.flags & VOUCH_CGROUP_CONTAINER_ROOT)
+			ctx->cs.flags = l < level ? VOUCH_CGROUP_PENDING : 0;
 	}
 	if (level > VOUCH_CGROUP_DEPTH_MAX) {
 		key.cgroup_id = self;
 		cs = bpf_map_lookup_elem(&cgroup_scopes, &key);
 		if (cs && !(cs->flags & VOUCH_CGROUP_CONTAINER_ROOT))
-			found = *cs;
+			ctx->cs = *cs;
 	}
-	key.cgroup_id = self;
-	bpf_map_update_elem(&cgroup_cache, &key, &found, BPF_ANY);
-	return found;
+	return cache_context(gen, self, host, ctx);
+}
+
+/* The mode a context decides in: its container's, else its scope's. */
+static __always_inline __u32 context_mode(const struct vouch_cgroup_context *ctx)
+{
+	return ctx->cs.flags & VOUCH_CGROUP_MODE ? ctx->cs.mode : ctx->scope.mode;
 }
 
 #endif /* VOUCH_COMMON_BPF_H */

@@ -68,33 +68,40 @@ struct verdict {
 };
 
 /*
- * The decision context of the calling task, as lookup_scope() finds it,
+ * The decision context of the calling task, as lookup_context() finds it,
  * without a task pointer: sock_addr programs on older kernels may not read
  * one, so the cgroup's level is not known. Its own entry first, then its
  * ancestors from the root down, the deepest hit winning (the same answer
  * as exec's walk for cgroups up to 17 levels deep); cached per cgroup and
  * generation, the cache shared with exec, so a container not identified
- * yet is cached as pending here too.
+ * yet is cached as pending here too. -1 when there is none.
  */
-static __always_inline struct vouch_cgroup_scope
-current_scope(__u32 gen, const struct vouch_scope *host)
+static __always_inline int current_context(__u32 gen,
+					   const struct vouch_scope *host,
+					   struct vouch_cgroup_context *ctx)
 {
 	struct vouch_cgroup_key key = { .gen = gen };
-	struct vouch_cgroup_scope *cs, found = { VOUCH_SCOPE_HOST, 0, 0 };
+	struct vouch_cgroup_context *cached;
+	struct vouch_cgroup_scope *cs;
 	__u64 self, id;
 
-	if (!(host->flags & VOUCH_SCOPE_POLICY_HAS_CGROUPS))
-		return found;
+	ctx->cs = (struct vouch_cgroup_scope){ VOUCH_SCOPE_HOST, 0, 0 };
+	if (!(host->flags & VOUCH_SCOPE_POLICY_HAS_CGROUPS)) {
+		ctx->scope = *host;
+		return 0;
+	}
 	self = bpf_get_current_cgroup_id();
 	key.cgroup_id = self;
-	cs = bpf_map_lookup_elem(&cgroup_cache, &key);
-	if (cs)
-		return *cs;
+	cached = bpf_map_lookup_elem(&cgroup_cache, &key);
+	if (cached) {
+		*ctx = *cached;
+		return 0;
+	}
 	cs = bpf_map_lookup_elem(&cgroup_scopes, &key);
 	if (cs) {
-		found = *cs;
-		found.flags &= ~VOUCH_CGROUP_CONTAINER_ROOT;
-		goto out;
+		ctx->cs = *cs;
+		ctx->cs.flags &= ~VOUCH_CGROUP_CONTAINER_ROOT;
+		return cache_context(gen, self, host, ctx);
 	}
 	for (int level = 1; level <= VOUCH_CGROUP_DEPTH_MAX; level++) {
 		id = bpf_get_current_ancestor_cgroup_id(level);
@@ -104,14 +111,11 @@ current_scope(__u32 gen, const struct vouch_scope *host)
 		cs = bpf_map_lookup_elem(&cgroup_scopes, &key);
 		if (!cs)
 			continue;
-		found = *cs;
-		if (found.flags & VOUCH_CGROUP_CONTAINER_ROOT)
-			found.flags = VOUCH_CGROUP_PENDING;
+		ctx->cs = *cs;
+		if (ctx->cs.flags & VOUCH_CGROUP_CONTAINER_ROOT)
+			ctx->cs.flags = VOUCH_CGROUP_PENDING;
 	}
-out:
-	key.cgroup_id = self;
-	bpf_map_update_elem(&cgroup_cache, &key, &found, BPF_ANY);
-	return found;
+	return cache_context(gen, self, host, ctx);
 }
 
 /* Whether range r covers the destination's port and protocol. */
@@ -255,31 +259,25 @@ static __always_inline int sample_allowed(void)
 
 static __always_inline int decide(struct bpf_sock_addr *ctx, struct dest *d)
 {
-	struct vouch_scope_key sk = { .gen = d->key.gen };
 	struct verdict v = { .rule_id = VOUCH_RULE_NONE };
-	struct vouch_cgroup_scope cs;
+	struct vouch_cgroup_context context;
 	struct vouch_scope *sc;
 	__u8 action = VOUCH_ACTION_REPORTED;
 	__u32 mode;
 
-	sc = host_scope(sk.gen, gen_slot(sk.gen));
-	if (!sc)
+	sc = host_scope(d->key.gen, gen_slot(d->key.gen));
+	if (!sc || current_context(d->key.gen, sc, &context))
 		return VERDICT_PASS;
-	cs = current_scope(sk.gen, sc);
-	sk.scope_id = cs.scope_id;
-	if (sk.scope_id != VOUCH_SCOPE_HOST)
-		sc = bpf_map_lookup_elem(&scopes, &sk);
-	if (!sc)
-		return VERDICT_PASS;
+	sc = &context.scope;
 	/* a container's workload scope may set its mode */
-	mode = cs.flags & VOUCH_CGROUP_MODE ? cs.mode : sc->mode;
+	mode = context_mode(&context);
 	/* a scope without egress entries does not judge egress */
 	if (mode == VOUCH_MODE_OFF || !(sc->flags & VOUCH_SCOPE_EGRESS))
 		return VERDICT_PASS;
-	d->key.scope_id = sk.scope_id;
+	d->key.scope_id = context.cs.scope_id;
 	d->protocol = ctx->protocol == IPPROTO_MPTCP ? IPPROTO_TCP : ctx->protocol;
 	d->port = bpf_ntohs((__u16)ctx->user_port);
-	v.scope_id = sk.scope_id;
+	v.scope_id = context.cs.scope_id;
 	v.mode = mode;
 	judge(sc, d, &v);
 	if (v.verdict == VOUCH_VERDICT_ALLOW) {

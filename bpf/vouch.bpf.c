@@ -293,20 +293,25 @@ static __always_inline void build_path(struct scratch *s, struct file *file,
 	struct mount *mnt;
 	struct path fpath;
 
-	/* struct mount is reached from vfsmount by address: a probe read */
-	BPF_CORE_READ_INTO(&fpath, file, f_path);
-	dentry = fpath.dentry;
-	mnt = container_of(fpath.mnt, struct mount, mnt);
-	read_mount(mnt, &ml);
 	s->off = VOUCH_PATH_MAX - 1;
 	s->rev[VOUCH_PATH_MAX - 1] = '\0';
 	if (trusted) {
-		if (walk_own_mount(s, file->f_path.dentry, ml.root, flags))
+		/* plain loads up to the mount's root, which most paths end at */
+		dentry = file->f_path.dentry;
+		if (walk_own_mount(s, dentry, file->f_path.mnt->mnt_root, flags))
 			return;
+		/* struct mount is reached from vfsmount by address: a probe read */
+		mnt = container_of(file->f_path.mnt, struct mount, mnt);
+		read_mount(mnt, &ml);
 		if (ml.parent == mnt)
 			return;
 		dentry = ml.mountpoint;
 		mnt = ml.parent;
+		read_mount(mnt, &ml);
+	} else {
+		BPF_CORE_READ_INTO(&fpath, file, f_path);
+		dentry = fpath.dentry;
+		mnt = container_of(fpath.mnt, struct mount, mnt);
 		read_mount(mnt, &ml);
 	}
 	walk_probed(s, dentry, mnt, &ml, flags);
@@ -683,19 +688,19 @@ SEC("tp_btf/sched_process_exec")
 int BPF_PROG(vouch_exec, struct task_struct *task, pid_t old_pid,
 	     struct linux_binprm *bprm)
 {
-	struct vouch_scope_key sk = { .gen = active_gen() };
-	struct vouch_cgroup_scope cs;
+	__u32 gen = active_gen();
+	struct vouch_cgroup_context context;
 	struct vouch_globals *slot;
 	struct decision d = {};
 	struct vouch_scope *sc;
 	struct scratch *s;
 	int is_rt = 0, container;
 
-	if (!sk.gen)
+	if (!gen)
 		return 0;
 	s = get_scratch();
-	slot = gen_slot(sk.gen);
-	sc = host_scope(sk.gen, slot);
+	slot = gen_slot(gen);
+	sc = host_scope(gen, slot);
 	if (!s || !sc)
 		return 0;
 	/* wherever it runs: runc often execs itself before joining */
@@ -704,17 +709,14 @@ int BPF_PROG(vouch_exec, struct task_struct *task, pid_t old_pid,
 		if (is_rt)
 			note_runtime(task, 1);
 	}
-	cs = lookup_scope(sk.gen, task, sc);
-	sk.scope_id = cs.scope_id;
-	if (sk.scope_id != VOUCH_SCOPE_HOST)
-		sc = bpf_map_lookup_elem(&scopes, &sk);
-	if (!sc)
+	if (lookup_context(gen, task, sc, &context))
 		return 0;
-	d.mode = cs.flags & VOUCH_CGROUP_MODE ? cs.mode : sc->mode;
+	sc = &context.scope;
+	d.mode = context_mode(&context);
 	if (d.mode == VOUCH_MODE_OFF)
 		return 0;
-	d.scope_id = sk.scope_id;
-	container = (cs.flags & VOUCH_CGROUP_PENDING) ||
+	d.scope_id = context.cs.scope_id;
+	container = (context.cs.flags & VOUCH_CGROUP_PENDING) ||
 		    (sc->flags & VOUCH_SCOPE_CONTAINER);
 	/* with BPF LSM exec was judged there, but for containers */
 	if (lsm_exec && !container)
@@ -731,8 +733,8 @@ int BPF_PROG(vouch_exec, struct task_struct *task, pid_t old_pid,
 	}
 	if (container && runtime_setup(task, is_rt, &s->id))
 		return 0;
-	judge(s, sk.gen, slot, sc, &s->id, 1, &d);
-	if ((cs.flags & VOUCH_CGROUP_PENDING) &&
+	judge(s, gen, slot, sc, &s->id, 1, &d);
+	if ((context.cs.flags & VOUCH_CGROUP_PENDING) &&
 	    (d.verdict == VOUCH_VERDICT_ALLOW || d.exception))
 		hold(s, task, &s->id, &d);
 	else
@@ -792,8 +794,8 @@ static __always_inline int check_script_open(long fd, int name_arg)
 	struct pt_regs *regs;
 	const char *uname;
 	struct task_struct *task = bpf_get_current_task_btf();
-	struct vouch_scope_key sk = { .gen = active_gen() };
-	struct vouch_cgroup_scope cs;
+	__u32 gen = active_gen();
+	struct vouch_cgroup_context context;
 	struct vouch_task_state *ts;
 	struct vouch_globals *slot;
 	struct decision d = {};
@@ -801,7 +803,7 @@ static __always_inline int check_script_open(long fd, int name_arg)
 	struct scratch *s;
 	struct file *file;
 
-	if (fd < 0 || !sk.gen)
+	if (fd < 0 || !gen)
 		return 0;
 	ts = bpf_task_storage_get(&task_state, task, NULL, 0);
 	/* noted for an image this task no longer runs: a later exec */
@@ -821,22 +823,19 @@ static __always_inline int check_script_open(long fd, int name_arg)
 		return 0;
 	ts->script_pending = 0;
 
-	slot = gen_slot(sk.gen);
-	sc = host_scope(sk.gen, slot);
+	slot = gen_slot(gen);
+	sc = host_scope(gen, slot);
 	if (!sc)
 		return 0;
-	cs = lookup_scope(sk.gen, task, sc);
-	sk.scope_id = cs.scope_id;
-	if (sk.scope_id != VOUCH_SCOPE_HOST)
-		sc = bpf_map_lookup_elem(&scopes, &sk);
-	if (!sc)
+	if (lookup_context(gen, task, sc, &context))
 		return 0;
-	d.mode = cs.flags & VOUCH_CGROUP_MODE ? cs.mode : sc->mode;
+	sc = &context.scope;
+	d.mode = context_mode(&context);
 	if (d.mode == VOUCH_MODE_OFF)
 		return 0;
-	d.scope_id = sk.scope_id;
+	d.scope_id = context.cs.scope_id;
 	resolve_file(s, file, &s->id, 0);
-	judge(s, sk.gen, slot, sc, &s->id, 0, &d);
+	judge(s, gen, slot, sc, &s->id, 0, &d);
 	act(s, task, VOUCH_EVENT_SCRIPT, &s->id, &d);
 	return 0;
 }
@@ -1035,9 +1034,9 @@ SEC("lsm/bprm_check_security")
 int BPF_PROG(vouch_exec_lsm, struct linux_binprm *bprm, int ret)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
-	struct vouch_scope_key sk = { .gen = active_gen() };
+	__u32 gen = active_gen();
 	__u16 kind = VOUCH_EVENT_EXEC;
-	struct vouch_cgroup_scope cs;
+	struct vouch_cgroup_context context;
 	struct vouch_globals *slot;
 	struct decision d = {};
 	struct vouch_scope *sc;
@@ -1045,28 +1044,25 @@ int BPF_PROG(vouch_exec_lsm, struct linux_binprm *bprm, int ret)
 	int container;
 
 	/* another program's denial stands */
-	if (ret || !sk.gen)
+	if (ret || !gen)
 		return ret;
 	s = get_scratch();
-	slot = gen_slot(sk.gen);
-	sc = host_scope(sk.gen, slot);
+	slot = gen_slot(gen);
+	sc = host_scope(gen, slot);
 	if (!s || !sc)
 		return 0;
-	cs = lookup_scope(sk.gen, task, sc);
-	sk.scope_id = cs.scope_id;
-	if (sk.scope_id != VOUCH_SCOPE_HOST)
-		sc = bpf_map_lookup_elem(&scopes, &sk);
-	if (!sc)
+	if (lookup_context(gen, task, sc, &context))
 		return 0;
-	d.mode = cs.flags & VOUCH_CGROUP_MODE ? cs.mode : sc->mode;
+	sc = &context.scope;
+	d.mode = context_mode(&context);
 	if (d.mode == VOUCH_MODE_OFF)
 		return 0;
-	d.scope_id = sk.scope_id;
+	d.scope_id = context.cs.scope_id;
 	/*
 	 * Containers stay on the tracepoint path, which holds a new one and
 	 * knows the runtime's own set-up execs (docs/KNOWN_ISSUES.md).
 	 */
-	container = (cs.flags & VOUCH_CGROUP_PENDING) ||
+	container = (context.cs.flags & VOUCH_CGROUP_PENDING) ||
 		    (sc->flags & VOUCH_SCOPE_CONTAINER);
 	if (container)
 		return 0;
@@ -1080,6 +1076,6 @@ int BPF_PROG(vouch_exec_lsm, struct linux_binprm *bprm, int ret)
 	/* binfmt_script and binfmt_misc replace interp with the interpreter */
 	if (bprm->interp != bprm->filename)
 		s->id.flags |= VOUCH_EXE_VIA_SCRIPT;
-	judge(s, sk.gen, slot, sc, &s->id, kind == VOUCH_EVENT_EXEC, &d);
+	judge(s, gen, slot, sc, &s->id, kind == VOUCH_EVENT_EXEC, &d);
 	return act_lsm(s, task, bprm, kind, &s->id, &d);
 }

@@ -178,6 +178,16 @@ struct vouch_cgroup_scope {
 	__u16 flags;		/* VOUCH_CGROUP_* */
 };
 
+/*
+ * LRU_HASH cgroup_cache, keyed like cgroup_scopes: the context the kernel
+ * side found for a cgroup, with its scope's value, so that the next exec
+ * or connect there pays one lookup. A generation's scopes never change.
+ */
+struct vouch_cgroup_context {
+	struct vouch_cgroup_scope cs;
+	struct vouch_scope scope;
+};
+
 /* HASH scopes. */
 struct vouch_scope_key {
 	__u32 gen;
