@@ -74,8 +74,11 @@ struct {
  */
 static __always_inline __u64 submit_flags(int urgent)
 {
+	/* its size is vouchd's choice, or an earlier vouchd's when pinned */
+	__u64 size = bpf_ringbuf_query(&events, BPF_RB_RING_SIZE);
+
 	if (urgent || bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >
-			      VOUCH_RINGBUF_WAKE_BYTES)
+			      size / VOUCH_RINGBUF_WAKE_FRACTION)
 		return BPF_RB_FORCE_WAKEUP;
 	return BPF_RB_NO_WAKEUP;
 }

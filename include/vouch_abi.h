@@ -28,11 +28,11 @@
 #define VOUCH_RINGBUF_BYTES	(8U << 20)
 /*
  * Records are submitted without waking vouchd, which drains the ring
- * buffer every VOUCH_DRAIN_MS; past this fill level, and for records that
- * someone waits on, the submitter wakes it.
+ * buffer every VOUCH_DRAIN_MS; once it is filled past this fraction of
+ * its size, and for records that someone waits on, the submitter wakes it.
  */
-#define VOUCH_DRAIN_MS		50
-#define VOUCH_RINGBUF_WAKE_BYTES	(VOUCH_RINGBUF_BYTES / 4)
+#define VOUCH_DRAIN_MS			50
+#define VOUCH_RINGBUF_WAKE_FRACTION	8
 
 /* The host scope: every process whose cgroup has no scope of its own. */
 #define VOUCH_SCOPE_HOST	0
