@@ -293,25 +293,20 @@ static __always_inline void build_path(struct scratch *s, struct file *file,
 	struct mount *mnt;
 	struct path fpath;
 
+	/* struct mount is reached from vfsmount by address: a probe read */
+	BPF_CORE_READ_INTO(&fpath, file, f_path);
+	dentry = fpath.dentry;
+	mnt = container_of(fpath.mnt, struct mount, mnt);
+	read_mount(mnt, &ml);
 	s->off = VOUCH_PATH_MAX - 1;
 	s->rev[VOUCH_PATH_MAX - 1] = '\0';
 	if (trusted) {
-		/* plain loads up to the mount's root, which most paths end at */
-		dentry = file->f_path.dentry;
-		if (walk_own_mount(s, dentry, file->f_path.mnt->mnt_root, flags))
+		if (walk_own_mount(s, file->f_path.dentry, ml.root, flags))
 			return;
-		/* struct mount is reached from vfsmount by address: a probe read */
-		mnt = container_of(file->f_path.mnt, struct mount, mnt);
-		read_mount(mnt, &ml);
 		if (ml.parent == mnt)
 			return;
 		dentry = ml.mountpoint;
 		mnt = ml.parent;
-		read_mount(mnt, &ml);
-	} else {
-		BPF_CORE_READ_INTO(&fpath, file, f_path);
-		dentry = fpath.dentry;
-		mnt = container_of(fpath.mnt, struct mount, mnt);
 		read_mount(mnt, &ml);
 	}
 	walk_probed(s, dentry, mnt, &ml, flags);
