@@ -39,8 +39,9 @@ config_floor_stop() {
 }
 
 # vouchd_rules MODE: rules scoped to the bench cgroup only, each workload's
-# lines in the scope; the host scope is off, so nothing else on the
-# machine is judged.
+# lines in the scope, then its top-level sections (the runc workload's
+# containers root); the host scope is off, so nothing else on the machine
+# is judged.
 vouchd_rules() {
 	local mode=$1 w
 
@@ -49,6 +50,10 @@ vouchd_rules() {
 		printf '    match:\n      cgroup: ["/%s"]\n    mode: %s\n' \
 			"$CGNAME" "$mode"
 		for w in $WORKLOADS; do "workload_${w}_rules" "$mode"; done
+		for w in $WORKLOADS; do
+			! declare -F "workload_${w}_top_rules" > /dev/null ||
+				"workload_${w}_top_rules" "$mode"
+		done
 	} > "$W/rules.$mode.yaml"
 	cat > "$W/vouchd.$mode.yaml" <<YAML
 rules: $W/rules.$mode.yaml

@@ -1,60 +1,35 @@
 # SPDX-License-Identifier: GPL-2.0-only
-# Workloads of tests/bench/compare.sh, sourced by it. A workload NAME is
-# four functions:
+# Workloads of tests/bench/compare.sh, sourced by it; each is a file in
+# tests/bench/workloads/. A workload NAME is these functions:
 #
 #   workload_NAME_check          fails (with a message) when it cannot run
+#   workload_NAME_setup          once before the rounds, $W made; optional
+#   workload_NAME_cleanup        on exit, after a failure or an interrupt
+#                                too; nothing of the workload may stay;
+#                                optional
+#   workload_NAME_cgroup         the cgroup directory its loop runs in;
+#                                optional, the bench cgroup $CG by default
 #   workload_NAME_run COUNT      COUNT operations; prints "OPS_PER_SEC"
-#   workload_NAME_hook_progs     the programs on its hot hook, one name a
-#                                line: the in-kernel ns/run reported for it
+#   workload_NAME_hook_progs     the programs on its hot hooks, one name a
+#                                line: the in-kernel ns/run reported
+#   workload_NAME_floor_pair     "VOUCH_PROG FLOOR_PROG BPFTRACE_PROG TARGET":
+#                                the hook whose in-kernel time has a target
+#                                of TARGET times its no-op floor; optional
 #   workload_NAME_rules MODE     YAML lines appended to the bench scope of
-#                                vouchd's rules (MODE enforce or audit), so
-#                                that vouchd judges this workload's ops
+#                                vouchd's rules (MODE enforce or audit)
+#   workload_NAME_top_rules MODE top-level YAML sections of those rules;
+#                                optional
+#   workload_NAME_events FILE    how many events in vouchd's events FILE
+#                                record one of its operations (audit: one
+#                                an operation)
+#   workload_NAME_method         a sentence for the method text
 #
-# and BENCH_NAME_OPS (operations per round) with a default below. To add
-# one, define these and list it in BENCH_WORKLOADS (compare.sh).
-#
-# Planned here, not written yet:
-#  - connect: a loopback TCP connect and close loop (a small C loop beside
-#    vouch-trigger, ops/s out); hook programs vouch_connect4 and the floor's
-#    cgroup/connect4 no-op; rules: an egress allow entry for 127.0.0.1 and
-#    its port, so enforce allows it and audit reports nothing unless asked.
-#  - runc: `runc run --detach` of a minimal bundle then `runc delete -f`,
-#    in a loop; hook programs vouch_cgroup_mkdir and vouch_exec (the
-#    container's first exec); rules: the bundle's image digest attested.
+# and three counts, each with a default in its file: BENCH_NAME_OPS (timed
+# operations per round), BENCH_NAME_WARMUP (untimed, before) and
+# BENCH_NAME_STATS_OPS (untimed, in-kernel statistics on). To add one,
+# write its file and list it in BENCH_WORKLOADS (compare.sh).
 
-EXEC_BIN=/usr/bin/true
-: "${BENCH_EXEC_OPS:=3000}"
-
-workload_exec_check() {
-	[ -x "$EXEC_BIN" ] || { echo "missing $EXEC_BIN" >&2; return 1; }
-	[ -x "$TRIGGER" ] || { echo "missing $TRIGGER" >&2; return 1; }
-}
-
-# vouch-trigger loop: sequential fork+execv+wait, mean ns per exec.
-workload_exec_run() {
-	local out execs ns failed
-
-	out=$("$TRIGGER" loop "$1" "$EXEC_BIN") || return 1
-	read -r _ execs _ ns _ failed <<< "$out"
-	[ "$execs" = "$1" ] && [ "$failed" = 0 ] || {
-		echo "exec loop went wrong: $out" >&2
-		return 1
-	}
-	awk -v ns="$ns" 'BEGIN { printf "%.3f\n", 1e9 / ns }'
-}
-
-workload_exec_hook_progs() {
-	printf '%s\n' vouch_exec vouch_exec_lsm floor_exec sched_process_e
-}
-
-# Allowed: /usr/ (where EXEC_BIN lives) and the trigger. In audit mode the bench scope has
-# an allow-list that matches nothing instead, so every exec is recorded.
-workload_exec_rules() {
-	if [ "$1" = audit ]; then
-		printf '    exec:\n      allow: ["/nonexistent-vouch-bench/"]\n'
-	else
-		printf '    exec:\n      allow: ["/usr/", "%s"]\n      deny: ["/nonexistent-vouch-bench/x"]\n' \
-			"$TRIGGER"
-	fi
-	printf '    deny_direct_loader: true\n    deny_anonymous: true\n    check_scripts: true\n'
-}
+for f in "$TOP"/tests/bench/workloads/*.sh; do
+	. "$f"
+done
+unset f
