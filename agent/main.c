@@ -226,10 +226,29 @@ static struct policy *build_policy(struct agent *a, char *why, size_t len)
 	return p;
 }
 
+/*
+ * The "policy" object of /v1/status as compact text, or NULL while no
+ * endpoint serves it: a policy of 10,000 images lists as many scopes.
+ */
+static char *policy_detail(const struct agent *a, const struct policy *p)
+{
+	struct cgroup_index *idx;
+	json_t *detail;
+	char *text;
+
+	if (!a->cfg->metrics_listen)
+		return NULL;
+	idx = cgroup__scan(a->cgroup_mount);
+	detail = status__policy(p, a->cfg->rules_path, idx);
+	cgroup__free(idx);
+	text = detail ? json_dumps(detail, JSON_COMPACT) : NULL;
+	json_decref(detail);
+	return text;
+}
+
 /* Hands the policy in force to the metrics endpoint and systemd. */
 static void publish_policy(struct agent *a, const struct policy *p)
 {
-	struct cgroup_index *idx = cgroup__scan(a->cgroup_mount);
 	struct metrics_policy mp = {
 		.gen = p->gen,
 		.loaded = (int64_t)time(NULL),
@@ -239,8 +258,7 @@ static void publish_policy(struct agent *a, const struct policy *p)
 		.expires = p->bundle ? p->bundle->expires : 0,
 	};
 
-	mp.detail = status__policy(p, a->cfg->rules_path, idx);
-	cgroup__free(idx);
+	mp.detail = policy_detail(a, p);
 	a->published_cgroups = p->n_cgroups;
 	metrics__set_policy(a->metrics, &mp);
 	sd_notifyf(0, "STATUS=policy generation %u: %zu scopes, %zu allow, %zu deny entries",

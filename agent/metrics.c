@@ -105,7 +105,7 @@ void metrics__free(struct metrics *m)
 		return;
 	if (m->daemon)
 		MHD_stop_daemon(m->daemon);
-	json_decref(m->policy.detail);
+	free(m->policy.detail);
 	free(m->agent_id);
 	free(m->node);
 	free(m->version);
@@ -164,10 +164,10 @@ void metrics__heartbeat(struct metrics *m)
 
 void metrics__set_policy(struct metrics *m, struct metrics_policy *p)
 {
-	json_t *old;
+	char *old;
 
 	if (!m) {
-		json_decref(p->detail);
+		free(p->detail);
 		return;
 	}
 	pthread_mutex_lock(&m->lock);
@@ -175,7 +175,7 @@ void metrics__set_policy(struct metrics *m, struct metrics_policy *p)
 	m->policy = *p;
 	m->has_policy = 1;
 	pthread_mutex_unlock(&m->lock);
-	json_decref(old);
+	free(old);
 }
 
 void metrics__set_links(struct metrics *m, const struct metrics_link *links,
@@ -243,7 +243,7 @@ static void read_prog(const struct metrics_link *l, struct prog_state *st)
 struct snapshot {
 	struct counters events;
 	struct counters losses;
-	struct metrics_policy policy;	/* detail: a new reference */
+	struct metrics_policy policy;	/* detail: a copy, NULL if none */
 	int has_policy;
 	struct metrics_link links[METRICS_LINKS_MAX];
 	size_t n_links;
@@ -276,7 +276,7 @@ static struct snapshot *take_snapshot(struct metrics *m)
 	s->events = m->events;
 	s->losses = m->losses;
 	s->policy = m->policy;
-	json_incref(s->policy.detail);
+	s->policy.detail = m->policy.detail ? strdup(m->policy.detail) : NULL;
 	s->has_policy = m->has_policy;
 	memcpy(s->links, m->links, sizeof(s->links));
 	s->n_links = m->n_links;
@@ -294,7 +294,7 @@ static void free_snapshot(struct snapshot *s)
 {
 	if (!s)
 		return;
-	json_decref(s->policy.detail);
+	free(s->policy.detail);
 	free(s);
 }
 
@@ -567,7 +567,7 @@ static json_t *policy_json(const struct snapshot *s)
 
 	if (!s->has_policy)
 		return json_null();
-	o = p->detail ? json_deep_copy(p->detail) : json_object();
+	o = p->detail ? json_loads(p->detail, 0, NULL) : json_object();
 	if (!o)
 		return NULL;
 	json_object_set_new(o, "generation", json_integer(p->gen));

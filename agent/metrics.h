@@ -34,7 +34,9 @@ struct metrics_policy {
 	int64_t expires;	/* unix seconds; 0: does not expire */
 	int64_t loaded;		/* unix seconds */
 	uint64_t entries;	/* map entries loaded (allow, deny, exception) */
-	json_t *detail;		/* taken: the "policy" object of /v1/status */
+	/* taken: the "policy" object of /v1/status, as compact JSON text; as
+	 * a jansson tree, a policy of 10,000 image scopes held 6.6 MB */
+	char *detail;
 };
 
 struct metrics_identity {
