@@ -556,8 +556,11 @@ static __always_inline void emit(struct scratch *s, struct task_struct *task,
 	bpf_get_current_comm(ev->comm, sizeof(ev->comm));
 	fill_argv(ev, task);
 	fill_parent_path(s, ev, task);
-	/* a held task waits for vouchd's verdict */
-	bpf_ringbuf_submit(ev, submit_flags(action == VOUCH_ACTION_HELD));
+	/*
+	 * A held task waits for vouchd's verdict, and a container is best
+	 * identified while it still runs, held or not.
+	 */
+	bpf_ringbuf_submit(ev, submit_flags(kind == VOUCH_EVENT_CONTAINER));
 }
 
 /* Acts on a decision: kill or report, and tell vouchd. */

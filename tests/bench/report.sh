@@ -184,7 +184,7 @@ write_report() {
 ## Overhead against no agent, the floor and bpftrace (issue 8)
 
 Run on $(date -u +%Y-%m-%dT%H:%M:%SZ) by \`make bench\` (tests/bench/compare.sh),
-$ROUNDS rounds in ${RUN_SECONDS:-?} s. Machine: $(nproc) CPUs, ${cpu:-unknown CPU}, kernel $(uname -r).
+$ROUNDS rounds in ${RUN_SECONDS:-?} s. Machine: $(nproc --all) CPUs, ${cpu:-unknown CPU}, kernel $(uname -r).
 
 **Method.** Each round starts every configuration in turn, runs every
 workload under it and stops it, the order of configurations rotating by
