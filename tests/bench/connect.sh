@@ -262,7 +262,7 @@ write_section() {
 ## Connect path (issue 6)
 
 Run on $(date -u +%Y-%m-%dT%H:%M:%SZ) by \`tests/bench/connect.sh\`.
-Machine: $(nproc) CPUs, ${cpu:-unknown CPU}, kernel $(uname -r).
+Machine: $(nproc --all) CPUs, ${cpu:-unknown CPU}, kernel $(uname -r).
 
 **Method.** \`vouch-connect bench $CONNECTS 127.0.0.1 PORT\` times
 $CONNECTS sequential TCP connects to a listener on 127.0.0.1 (accepted

@@ -116,7 +116,7 @@ write_doc() {
 	cat > "$section" <<EOF
 ## Container start (issue 4)
 
-\`tests/bench/container.sh\`, $(date -u +%Y-%m-%d) on $(nproc) CPUs, kernel
+\`tests/bench/container.sh\`, $(date -u +%Y-%m-%d) on $(nproc --all) CPUs, kernel
 $(uname -r), runc $(runc --version | awk 'NR == 1 { print $3 }').
 
 Method: \`runc run\` of a bundle whose entrypoint is \`/bin/true\`, image

@@ -315,7 +315,7 @@ section_method() {
 ## Exec path (issue 2)
 
 Run on $(date -u +%Y-%m-%dT%H:%M:%SZ) by \`tests/bench/exec.sh\` (by hand since issue 8; \`make bench\` runs the comparison below).
-Machine: $(nproc) CPUs, ${cpu:-unknown CPU}, kernel $(uname -r).
+Machine: $(nproc --all) CPUs, ${cpu:-unknown CPU}, kernel $(uname -r).
 
 **Method.** \`vouch-trigger loop $EXECS $EXEC_PATH\` times $EXECS sequential
 fork+execv+wait of an allowed binary and reports the mean ns per exec.

@@ -497,7 +497,7 @@ section() {
 ## Event pipeline (issue 3)
 
 Run on $(date -u +%Y-%m-%dT%H:%M:%SZ) by \`make bench\` (tests/bench/pipeline.sh).
-Machine: $(nproc) CPUs, ${cpu:-unknown CPU}, kernel $(uname -r), SQLite
+Machine: $(nproc --all) CPUs, ${cpu:-unknown CPU}, kernel $(uname -r), SQLite
 $(sqlite3 --version | cut -d ' ' -f 1), databases and spools on $(df -PT "$W" | awk 'NR == 2 { print $2 }') (under ${TMPDIR:-/tmp}).
 Everything runs on this one machine over loopback, plain HTTP: the event
 source, vouchd, the collector and the client share its CPUs.

@@ -175,7 +175,7 @@ write_section() {
 ## Policy scale (issue 8)
 
 Run on $(date -u +%Y-%m-%dT%H:%M:%SZ) by \`make bench\` (tests/bench/scale.sh),
-kernel $(uname -r), $(nproc) CPUs.
+kernel $(uname -r), $(nproc --all) CPUs.
 
 **Method.** For each size, generated rules hold that many allowed paths
 over $SCOPES scopes; the bench cgroup's scope is one of them (it also allows
