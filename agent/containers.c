@@ -96,17 +96,32 @@ static struct container *find(struct containers *c, uint64_t cgroup_id)
 	return NULL;
 }
 
+static void cgroup_dir(const struct containers *c, const struct container *ct,
+		       char *dir, size_t len)
+{
+	snprintf(dir, len, "%s%s", c->cfg.cgroup_mount, ct->path ? ct->path : "");
+}
+
+/* Whether the container's cgroup was removed: its runtime is done with it. */
+static int cgroup_gone(const struct containers *c, const struct container *ct)
+{
+	char dir[PATH_MAX];
+
+	if (!ct->path)
+		return 0;
+	cgroup_dir(c, ct, dir, sizeof(dir));
+	return access(dir, F_OK) != 0 && errno == ENOENT;
+}
+
 /* Drops containers whose cgroup is gone, to make room. */
 static void forget_removed(struct containers *c)
 {
-	char dir[PATH_MAX];
 	size_t kept = 0;
 
 	for (size_t i = 0; i < c->n; i++) {
 		struct container *ct = &c->items[i];
 
-		snprintf(dir, sizeof(dir), "%s%s", c->cfg.cgroup_mount, ct->path);
-		if (ct->path && access(dir, F_OK) != 0 && ct->decided) {
+		if (ct->decided && cgroup_gone(c, ct)) {
 			container_clear(ct);
 			continue;
 		}
@@ -317,12 +332,6 @@ static int signal_cgroup(const char *dir, int sig)
 	return n;
 }
 
-static void cgroup_dir(const struct containers *c, const struct container *ct,
-		       char *dir, size_t len)
-{
-	snprintf(dir, len, "%s%s", c->cfg.cgroup_mount, ct->path ? ct->path : "");
-}
-
 /* cgroup.kill takes every task at once, forks included (Linux 5.14+). */
 static void kill_container(struct containers *c, const struct container *ct)
 {
@@ -523,7 +532,8 @@ static void not_a_container(struct containers *c, struct container *ct)
 	ct->held = NULL;
 }
 
-static void try_decide(struct containers *c, struct container *ct)
+/* last: vouchd stops, so there is no later try; the fail action now. */
+static void try_decide(struct containers *c, struct container *ct, int last)
 {
 	int err = identify(c, ct);
 
@@ -533,6 +543,11 @@ static void try_decide(struct containers *c, struct container *ct)
 		not_a_container(c, ct);
 	else if (err != -ENOENT)
 		fail(c, ct, "unusable metadata");
+	else if (cgroup_gone(c, ct))
+		/* a brief one, unheld in audit mode: its metadata went with it */
+		fail(c, ct, "removed before its metadata was read");
+	else if (last)
+		fail(c, ct, "vouchd stopping");
 	else if (ct->deadline_ns && now_ns() >= ct->deadline_ns)
 		fail(c, ct, "hold timeout");
 }
@@ -584,7 +599,7 @@ void containers__on_first_exec(struct containers *c,
 		fail(c, ct, "no cgroup path");
 		return;
 	}
-	try_decide(c, ct);
+	try_decide(c, ct, 0);
 }
 
 void containers__on_mkdir(struct containers *c, uint64_t cgroup_id,
@@ -653,7 +668,17 @@ void containers__tick(struct containers *c)
 		struct container *ct = &c->items[i];
 
 		if (!ct->decided && ct->deadline_ns)
-			try_decide(c, ct);
+			try_decide(c, ct, 0);
+	}
+}
+
+void containers__settle(struct containers *c)
+{
+	for (size_t i = 0; i < c->n; i++) {
+		struct container *ct = &c->items[i];
+
+		if (!ct->decided && ct->deadline_ns)
+			try_decide(c, ct, 1);
 	}
 }
 

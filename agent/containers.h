@@ -37,8 +37,17 @@ void containers__on_mkdir(struct containers *c, uint64_t cgroup_id,
 			  const char *path);
 /* Containers already running when vouchd started, from the cgroup tree. */
 void containers__survey(struct containers *c);
-/* Retries lookups and applies the fail action past the hold timeout. */
+/*
+ * Retries lookups; applies the fail action past the hold timeout, or at
+ * once when the container's cgroup was removed meanwhile.
+ */
 void containers__tick(struct containers *c);
+/*
+ * When vouchd stops: every container whose first exec it saw but could not
+ * judge yet gets its verdict now, or the fail action, so that none is left
+ * held (stopped) or unreported.
+ */
+void containers__settle(struct containers *c);
 /*
  * Before a new policy goes in: judges every known container again and
  * adds its cgroup entry to p, so the swap carries them over.

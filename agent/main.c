@@ -700,6 +700,7 @@ static int run_loop(struct agent *a)
 	sd_notify(0, "STOPPING=1");
 	/* drain what the kernel decided before we detach */
 	events__consume(a->events);
+	containers__settle(a->containers);
 	events__report_losses(a->events);
 	return 0;
 }

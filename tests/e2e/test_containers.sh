@@ -185,6 +185,15 @@ check "4,000-character cgroup path: fail action reported" ev '
 	.action == "killed" and (.reason | test("names no container"))'
 find "$CG/$(printf 'd%.0s' $(seq 240))" -depth -type d -exec rmdir {} \; 2>/dev/null
 
+# a container whose metadata never comes: held, then the fail action
+mkdir "$CG/mute-$$"
+timeout -s KILL 20 sh -c 'echo $$ > "$1/cgroup.procs" && exec "$2" marker "$3"' \
+	_ "$CG/mute-$$" "$T" "$W/m-mute" > /dev/null 2>&1
+check "no metadata: the process never runs" [ ! -e "$W/m-mute" ]
+check "no metadata: the timeout is logged" \
+	grep -q "mute-$$: container not identified (hold timeout)" "$W/vouchd.log"
+rmdir "$CG/mute-$$"
+
 # a container that goes away while vouchd waits for its metadata
 mkdir "$CG/ghost-$$"
 sh -c 'echo $$ > "$1/cgroup.procs" && exec "$2" marker "$3"' _ "$CG/ghost-$$" "$T" "$W/m-ghost" \
@@ -194,10 +203,11 @@ sleep 0.3
 kill -9 "$ghost" 2>/dev/null
 wait "$ghost" 2>/dev/null
 rmdir "$CG/ghost-$$"
-sleep 2
+check "exits during lookup: reported without waiting for the timeout" ev '
+	.kind == "container" and .rule == "containers/fail_action" and
+	.workload.containerId == "ghost-'$$'" and
+	(.reason | test("removed before its metadata was read"))'
 check "exits during lookup: vouchd is still running" kill -0 "$VOUCHD_PID"
-check "exits during lookup: the timeout is logged" \
-	grep -q "ghost-$$: container not identified (hold timeout)" "$W/vouchd.log"
 
 # --- audit mode: an unattested container runs, reported
 container_rules audit
@@ -220,6 +230,46 @@ for i in 1 2 3 4 5 6; do
 		.kind == "container" and
 		.workload.containerId == "'$P-brief$i'"'
 done
+# gone, state and all, before a busy vouchd reads its metadata: still
+# reported, at once, by its ID (its image cannot be known any more)
+make_bundle "$P-missed" "$(annotations "$DIGEST_A")" /bin/true
+kill -STOP "$VOUCHD_PID"
+run_container "$P-missed"
+kill -CONT "$VOUCHD_PID"
+check "audit: a container gone before vouchd looked is reported by its ID" ev '
+	.kind == "container" and .verdict == "deny" and .action == "reported" and
+	.workload.containerId == "'$P-missed'" and
+	(.reason | test("removed before its metadata was read"))'
 
+# --- vouchd stops while a container is held: none is left stopped
+container_rules enforce
+sed -i 's/hold_timeout_ms: .*/hold_timeout_ms: 60000/' "$W/rules.yaml"
+reload || fail "reload to enforce"
+mkdir "$CG/held-$$"
+sh -c 'echo $$ > "$1/cgroup.procs" && exec "$2" marker "$3"' _ "$CG/held-$$" "$T" "$W/m-held" \
+	> /dev/null 2>&1 &
+held=$!
+for _ in $(seq 100); do
+	[ "$(awk '{ print $3 }' "/proc/$held/stat" 2>/dev/null)" = T ] && break
+	sleep 0.05
+done
+check "stop: the container's first exec is held" \
+	[ "$(awk '{ print $3 }' "/proc/$held/stat" 2>/dev/null)" = T ]
 check "vouchd survived all of it" kill -0 "$VOUCHD_PID"
+stop_vouchd
+# killed: a zombie until this shell reaps it, or gone
+for _ in $(seq 100); do
+	state=$(awk '{ print $3 }' "/proc/$held/stat" 2>/dev/null)
+	[ -z "$state" ] || [ "$state" = Z ] && break
+	sleep 0.05
+done
+check "stop: the held container gets the fail action, not a stop forever" \
+	[ -z "$state" -o "$state" = Z ]
+check "stop: its entrypoint never ran" [ ! -e "$W/m-held" ]
+check "stop: and it is reported" [ "$(count_events '
+	.kind == "container" and .action == "killed" and
+	.workload.containerId == "held-'$$'" and
+	(.reason | test("vouchd stopping"))')" = 1 ]
+kill -9 "$held" 2>/dev/null
+rmdir "$CG/held-$$" 2>/dev/null
 finish
