@@ -33,6 +33,7 @@ struct container {
 	int decided;
 	int preexisting;		/* running before vouchd started */
 	int infrastructure;		/* below a root, but no container */
+	int failed;			/* the fail action: 1 released, 2 killed */
 	int64_t deadline_ns;		/* CLOCK_MONOTONIC; 0: none */
 	struct vouch_exec_event *held;	/* the exec the kernel stopped */
 	struct policy_container_verdict verdict;	/* image: NULL after */
@@ -106,14 +107,26 @@ static void cgroup_dir(const struct containers *c, const struct container *ct,
 static int cgroup_gone(const struct containers *c, const struct container *ct)
 {
 	char dir[PATH_MAX];
+	int n;
 
 	if (!ct->path)
 		return 0;
-	cgroup_dir(c, ct, dir, sizeof(dir));
+	n = snprintf(dir, sizeof(dir), "%s%s", c->cfg.cgroup_mount, ct->path);
+	if (n < 0 || (size_t)n >= sizeof(dir))
+		return 0;	/* too long to ask about: not known to be gone */
 	return access(dir, F_OK) != 0 && errno == ENOENT;
 }
 
-/* Drops containers whose cgroup is gone, to make room. */
+/* Whether the kernel ever held or reported an exec of it: worth a verdict. */
+static int exec_seen(const struct container *ct)
+{
+	return ct->deadline_ns || ct->held;
+}
+
+/*
+ * Drops containers whose cgroup is gone, to make room: decided ones, and
+ * those nothing ran in that vouchd knows of (created, never started).
+ */
 static void forget_removed(struct containers *c)
 {
 	size_t kept = 0;
@@ -121,7 +134,7 @@ static void forget_removed(struct containers *c)
 	for (size_t i = 0; i < c->n; i++) {
 		struct container *ct = &c->items[i];
 
-		if (ct->decided && cgroup_gone(c, ct)) {
+		if ((ct->decided || !exec_seen(ct)) && cgroup_gone(c, ct)) {
 			container_clear(ct);
 			continue;
 		}
@@ -482,28 +495,33 @@ static void decide(struct containers *c, struct container *ct)
 	v->image = NULL;
 }
 
-/* No verdict in time, or metadata that cannot be used: the fail action. */
-static void fail(struct containers *c, struct container *ct, const char *what)
+/*
+ * No verdict in time, or metadata that cannot be used: the fail action.
+ * A container already gone is only reported: nothing is left to act on.
+ */
+static void fail(struct containers *c, struct container *ct, const char *what,
+		 int gone)
 {
 	const struct policy *p = kernel__active(c->kernel);
 	const struct rules_containers *rc = p ? &p->rules->containers : NULL;
 	unsigned int mode = rc ? (unsigned int)rc->mode : VOUCH_MODE_AUDIT;
 	int kill_it = rc && rc->fail_action == RULES_FAIL_KILL &&
-		      mode == VOUCH_MODE_ENFORCE && !ct->preexisting;
+		      mode == VOUCH_MODE_ENFORCE && !ct->preexisting && !gone;
 	char reason[512];
 
 	snprintf(reason, sizeof(reason), "container not identified (%s): %s",
 		 what, ct->why);
 	log_warn("containers: cgroup %.200s: %s; %s", ct->path ? ct->path : "?",
-		 reason, kill_it ? "killing it" : "releasing it");
+		 reason, kill_it ? "killing it" : gone ? "gone" : "releasing it");
 	if (p)
 		set_entry(c, ct, kill_it ? p->unattested_scope : p->containers_scope,
 			  mode);
 	ct->decided = 1;
+	ct->failed = kill_it ? 2 : 1;
 	ct->deadline_ns = 0;
 	if (kill_it)
 		kill_container(c, ct);
-	else
+	else if (!gone)
 		release_container(c, ct);
 	report(c, ct, "deny", kill_it ? "killed" : "reported", mode,
 	       "containers/fail_action", reason);
@@ -542,14 +560,14 @@ static void try_decide(struct containers *c, struct container *ct, int last)
 	else if (err == -ECHILD)
 		not_a_container(c, ct);
 	else if (err != -ENOENT)
-		fail(c, ct, "unusable metadata");
+		fail(c, ct, "unusable metadata", 0);
 	else if (cgroup_gone(c, ct))
 		/* a brief one, unheld in audit mode: its metadata went with it */
-		fail(c, ct, "removed before its metadata was read");
+		fail(c, ct, "removed before its metadata was read", 1);
 	else if (last)
-		fail(c, ct, "vouchd stopping");
+		fail(c, ct, "vouchd stopping", 0);
 	else if (ct->deadline_ns && now_ns() >= ct->deadline_ns)
-		fail(c, ct, "hold timeout");
+		fail(c, ct, "hold timeout", 0);
 }
 
 static int64_t hold_deadline(const struct containers *c)
@@ -587,6 +605,16 @@ void containers__on_first_exec(struct containers *c,
 		not_a_container(c, ct);
 		return;
 	}
+	if (ct->decided && ct->failed) {
+		/* an exec between the fail action and its entry: the same */
+		if (ct->failed == 2)
+			kill_container(c, ct);
+		else
+			release_container(c, ct);
+		free(ct->held);
+		ct->held = NULL;
+		return;
+	}
 	if (ct->decided) {
 		/* an exec between the verdict and its entry: same verdict */
 		ct->decided = 0;
@@ -596,7 +624,7 @@ void containers__on_first_exec(struct containers *c,
 	if (!ct->deadline_ns)
 		ct->deadline_ns = hold_deadline(c);
 	if (!ct->path) {
-		fail(c, ct, "no cgroup path");
+		fail(c, ct, "no cgroup path", 0);
 		return;
 	}
 	try_decide(c, ct, 0);
@@ -657,7 +685,7 @@ void containers__survey(struct containers *c)
 		if (identify(c, ct) == 0)
 			decide(c, ct);
 		else
-			fail(c, ct, "running before vouchd started");
+			fail(c, ct, "running before vouchd started", 0);
 	}
 	cgroup__free(idx);
 }
@@ -672,13 +700,17 @@ void containers__tick(struct containers *c)
 	}
 }
 
-void containers__settle(struct containers *c)
+void containers__settle(struct containers *c, int final)
 {
 	for (size_t i = 0; i < c->n; i++) {
 		struct container *ct = &c->items[i];
 
-		if (!ct->decided && ct->deadline_ns)
-			try_decide(c, ct, 1);
+		if (ct->decided || !exec_seen(ct))
+			continue;
+		try_decide(c, ct, final);
+		if (!ct->decided)
+			log_info("containers: cgroup %.200s: not identified yet; the pinned programs hold it for the next vouchd",
+				 ct->path ? ct->path : "?");
 	}
 }
 

@@ -43,11 +43,13 @@ void containers__survey(struct containers *c);
  */
 void containers__tick(struct containers *c);
 /*
- * When vouchd stops: every container whose first exec it saw but could not
- * judge yet gets its verdict now, or the fail action, so that none is left
- * held (stopped) or unreported.
+ * When vouchd stops: every container whose first exec the kernel held or
+ * reported, and that has no verdict yet, gets one last lookup and its
+ * verdict. If that fails: with final (the programs are detached, nothing
+ * would release it later), the fail action; pinned, it stays held for the
+ * next vouchd, which judges it as one that was running before it.
  */
-void containers__settle(struct containers *c);
+void containers__settle(struct containers *c, int final);
 /*
  * Before a new policy goes in: judges every known container again and
  * adds its cgroup entry to p, so the swap carries them over.

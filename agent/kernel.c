@@ -558,15 +558,29 @@ int kernel__unload(const char *pin_dir)
 	return pin__unload(pin_dir);
 }
 
+void kernel__detach(struct kernel *k)
+{
+	if (!k)
+		return;
+	/* pinned links were let go already: the pins hold them */
+	for (int i = k->n_links - 1; i >= 0; i--) {
+		bpf_link__destroy(k->links[i]);
+		k->links[i] = NULL;
+	}
+}
+
+int kernel__pinned(const struct kernel *k)
+{
+	return k && k->pin_dir;
+}
+
 void kernel__close(struct kernel *k)
 {
 	if (!k)
 		return;
 	/* its links are among k->links, handed over at open */
 	egress_kernel__close(k->egress);
-	/* pinned links were let go already: the pins hold them */
-	for (int i = k->n_links - 1; i >= 0; i--)
-		bpf_link__destroy(k->links[i]);
+	kernel__detach(k);
 	vouch_bpf__destroy(k->skel);
 	if (k->reported_fd >= 0)
 		close(k->reported_fd);

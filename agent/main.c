@@ -674,6 +674,20 @@ static void on_hold_timer(struct agent *a)
 	containers__tick(a->containers);
 }
 
+/*
+ * Unpinned, the programs go first, so that nothing is held or decided
+ * after the last drain; then every record is read and every container
+ * still waiting gets its verdict.
+ */
+static void wind_down(struct agent *a)
+{
+	sd_notify(0, "STOPPING=1");
+	kernel__detach(a->kernel);
+	events__consume(a->events);
+	containers__settle(a->containers, !kernel__pinned(a->kernel));
+	events__report_losses(a->events);
+}
+
 static int run_loop(struct agent *a)
 {
 	struct epoll_event ready[4];
@@ -683,8 +697,12 @@ static int run_loop(struct agent *a)
 
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n < 0)
-			return -errno;
+		if (n < 0) {
+			int err = -errno;
+
+			wind_down(a);
+			return err;
+		}
 		metrics__heartbeat(a->metrics);
 		for (int i = 0; i < n; i++) {
 			if (ready[i].data.fd == a->signal_fd)
@@ -697,11 +715,7 @@ static int run_loop(struct agent *a)
 				events__consume(a->events);
 		}
 	}
-	sd_notify(0, "STOPPING=1");
-	/* drain what the kernel decided before we detach */
-	events__consume(a->events);
-	containers__settle(a->containers);
-	events__report_losses(a->events);
+	wind_down(a);
 	return 0;
 }
 
@@ -725,7 +739,8 @@ static void close_all(struct agent *a)
 	shipper__stop(a->shipper);
 	shipper__free(a->shipper);
 	spool__close(a->spool);
-	/* detaching first: no decision is made that nobody would report */
+	/* before the sink: a decision made until then is reported (run_loop
+	 * detached already, unless pinned) */
 	kernel__close(a->kernel);
 	sink__close(a->sink);
 	config__free(a->cfg);

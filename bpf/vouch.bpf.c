@@ -544,15 +544,11 @@ reserve_record(struct scratch *s, struct task_struct *task, __u16 kind,
 	return ev;
 }
 
-static __always_inline void emit(struct scratch *s, struct task_struct *task,
-				 __u16 kind, const struct exe_id *id,
-				 const struct decision *d, __u8 action)
+/* Fills in the caller's part of a reserved record and submits it. */
+static __always_inline void submit_record(struct scratch *s,
+					  struct task_struct *task,
+					  struct vouch_exec_event *ev)
 {
-	struct vouch_exec_event *ev = reserve_record(s, task, kind, id, d,
-						     action);
-
-	if (!ev)
-		return;
 	bpf_get_current_comm(ev->comm, sizeof(ev->comm));
 	fill_argv(ev, task);
 	fill_parent_path(s, ev, task);
@@ -560,7 +556,18 @@ static __always_inline void emit(struct scratch *s, struct task_struct *task,
 	 * A held task waits for vouchd's verdict, and a container is best
 	 * identified while it still runs, held or not.
 	 */
-	bpf_ringbuf_submit(ev, submit_flags(kind == VOUCH_EVENT_CONTAINER));
+	bpf_ringbuf_submit(ev, submit_flags(ev->kind == VOUCH_EVENT_CONTAINER));
+}
+
+static __always_inline void emit(struct scratch *s, struct task_struct *task,
+				 __u16 kind, const struct exe_id *id,
+				 const struct decision *d, __u8 action)
+{
+	struct vouch_exec_event *ev = reserve_record(s, task, kind, id, d,
+						     action);
+
+	if (ev)
+		submit_record(s, task, ev);
 }
 
 /* Acts on a decision: kill or report, and tell vouchd. */
@@ -620,19 +627,28 @@ static __always_inline void note_script(struct linux_binprm *bprm,
  * denies it, but its image is not judged. In enforce mode the task stops
  * before its first instruction and waits for vouchd, which releases or
  * kills every task of the container; in audit mode it runs, reported.
+ * Only a task whose record is in the ring buffer is held: vouchd would
+ * never release one it does not know of. With the buffer full, enforce
+ * mode kills the exec instead (the loss is counted), as unattested.
  */
 static __always_inline void hold(struct scratch *s, struct task_struct *task,
 				 const struct exe_id *id, struct decision *d)
 {
-	__u8 action = VOUCH_ACTION_REPORTED;
+	int enforce = d->mode == VOUCH_MODE_ENFORCE;
+	struct vouch_exec_event *ev;
 
 	d->verdict = VOUCH_VERDICT_DENY;
 	d->reason = VOUCH_REASON_UNIDENTIFIED;
-	if (d->mode == VOUCH_MODE_ENFORCE) {
-		bpf_send_signal(SIGSTOP);
-		action = VOUCH_ACTION_HELD;
+	ev = reserve_record(s, task, VOUCH_EVENT_CONTAINER, id, d,
+			    enforce ? VOUCH_ACTION_HELD : VOUCH_ACTION_REPORTED);
+	if (!ev) {
+		if (enforce)
+			bpf_send_signal(SIGKILL);
+		return;
 	}
-	emit(s, task, VOUCH_EVENT_CONTAINER, id, d, action);
+	if (enforce)
+		bpf_send_signal(SIGSTOP);
+	submit_record(s, task, ev);
 }
 
 /* Whether the file is one of the container runtimes' own binaries. */

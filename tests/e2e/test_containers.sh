@@ -194,7 +194,10 @@ check "no metadata: the timeout is logged" \
 	grep -q "mute-$$: container not identified (hold timeout)" "$W/vouchd.log"
 rmdir "$CG/mute-$$"
 
-# a container that goes away while vouchd waits for its metadata
+# a container that goes away while vouchd waits for its metadata (a hold
+# timeout far off: the verdict must not wait for it)
+sed -i 's/hold_timeout_ms: .*/hold_timeout_ms: 60000/' "$W/rules.yaml"
+reload || fail "reload with a long hold timeout"
 mkdir "$CG/ghost-$$"
 sh -c 'echo $$ > "$1/cgroup.procs" && exec "$2" marker "$3"' _ "$CG/ghost-$$" "$T" "$W/m-ghost" \
 	> /dev/null 2>&1 &
@@ -231,8 +234,9 @@ for i in 1 2 3 4 5 6; do
 		.workload.containerId == "'$P-brief$i'"'
 done
 # gone, state and all, before a busy vouchd reads its metadata: still
-# reported, at once, by its ID (its image cannot be known any more)
-make_bundle "$P-missed" "$(annotations "$DIGEST_A")" /bin/true
+# reported, at once, by its ID (its image cannot be known any more), once
+# for all of its execs
+make_bundle "$P-missed" "$(annotations "$DIGEST_A")" /bin/sh -c '/bin/true; /bin/true'
 kill -STOP "$VOUCHD_PID"
 run_container "$P-missed"
 kill -CONT "$VOUCHD_PID"
@@ -240,6 +244,9 @@ check "audit: a container gone before vouchd looked is reported by its ID" ev '
 	.kind == "container" and .verdict == "deny" and .action == "reported" and
 	.workload.containerId == "'$P-missed'" and
 	(.reason | test("removed before its metadata was read"))'
+sleep 0.3
+check "audit: and only once, with one verdict" \
+	[ "$(count_events '.kind == "container" and .workload.containerId == "'$P-missed'"')" = 1 ]
 
 # --- vouchd stops while a container is held: none is left stopped
 container_rules enforce
@@ -272,4 +279,34 @@ check "stop: and it is reported" [ "$(count_events '
 	(.reason | test("vouchd stopping"))')" = 1 ]
 kill -9 "$held" 2>/dev/null
 rmdir "$CG/held-$$" 2>/dev/null
+
+# --- pinned, the programs outlive vouchd: a held container stays held for
+# the next vouchd, not killed by the one stopping, and is then let go
+PIN_DIR=/sys/fs/bpf/vouch-e2e-$$-$RANDOM
+write_config
+start_vouchd || fail "pinned start"
+mkdir "$CG/pinheld-$$"
+sh -c 'echo $$ > "$1/cgroup.procs" && exec "$2" marker "$3"' _ "$CG/pinheld-$$" "$T" \
+	"$W/m-pinheld" > /dev/null 2>&1 &
+held=$!
+for _ in $(seq 100); do
+	[ "$(awk '{ print $3 }' "/proc/$held/stat" 2>/dev/null)" = T ] && break
+	sleep 0.05
+done
+stop_vouchd
+check "pinned stop: the held container is still held, not killed" \
+	[ "$(awk '{ print $3 }' "/proc/$held/stat" 2>/dev/null)" = T ]
+start_vouchd || fail "pinned restart"
+for _ in $(seq 100); do
+	state=$(awk '{ print $3 }' "/proc/$held/stat" 2>/dev/null)
+	[ "$state" != T ] && break
+	sleep 0.05
+done
+check "pinned restart: the next vouchd lets it go" [ "$state" != T ]
+check "pinned restart: and reports it" ev '
+	.kind == "container" and .workload.containerId == "pinheld-'$$'" and
+	(.reason | test("running before vouchd started"))'
+kill -9 "$held" 2>/dev/null
+wait "$held" 2>/dev/null
+rmdir "$CG/pinheld-$$" 2>/dev/null
 finish

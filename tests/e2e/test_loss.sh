@@ -3,7 +3,8 @@
 # Enforcement never depends on delivery, and nothing is lost silently:
 # with vouchd stopped (SIGSTOP) and a small ring buffer, 2,000 denied execs
 # are all still killed, and once vouchd runs again the events it reports
-# plus the losses it counts add up to exactly 2,000.
+# plus the losses it counts add up to exactly 2,000. A container starting
+# then is killed, not held where vouchd would never see it.
 . "$(dirname "$0")/lib.sh"
 
 make_binaries
@@ -32,5 +33,36 @@ check "the ring buffer overflowed (losses counted: $l)" [ "$l" -gt 0 ]
 check "some events still arrived ($e)" [ "$e" -gt 0 ]
 check "reported + lost = $N exactly ($((e + l)))" [ $((e + l)) = $N ]
 check "each loss event names its kind and reason" jq -e -s 'map(select(.kind == "loss")) | all(.loss.kind == "exec" and (.reason | length) > 0)' "$W/events.jsonl"
+
+# --- a container's first exec with the ring buffer full: vouchd would never
+# learn of a hold, so the kernel kills it (enforce) and counts the loss
+stop_vouchd
+mkdir -p "$CG-ct"
+trap 'kill -9 $(cat "$CG-ct"/*/cgroup.procs 2>/dev/null) 2>/dev/null; rmdir "$CG-ct"/* 2>/dev/null; cleanup' EXIT
+write_rules enforce "
+containers:
+  mode: enforce
+  cgroup_roots: [\"/$CGNAME-ct\"]"
+start_vouchd || exit 1
+kill -STOP "$VOUCHD_PID"
+in_cg "$T" flood $N "$W/denied/bad" marker "$W/m-loss2" > /dev/null
+mkdir "$CG-ct/full-$$"
+sh -c 'echo $$ > "$1/cgroup.procs" && exec "$2" marker "$3"' _ "$CG-ct/full-$$" "$T" \
+	"$W/m-full" > /dev/null 2>&1 &
+full=$!
+for _ in $(seq 100); do
+	state=$(awk '{ print $3 }' "/proc/$full/stat" 2>/dev/null)
+	[ -z "$state" ] || [ "$state" = Z ] || [ "$state" = T ] && break
+	sleep 0.05
+done
+check "ring buffer full: the container's exec is not held unseen (state ${state:-gone})" \
+	[ "$state" != T ]
+check "ring buffer full: the container's entrypoint never ran" [ ! -e "$W/m-full" ]
+kill -9 "$full" 2> /dev/null
+wait "$full" 2> /dev/null
+kill -CONT "$VOUCHD_PID"
+check "ring buffer full: the lost container record is counted" wait_for 8 '
+	.kind == "loss" and .loss.kind == "container" and .loss.count >= 1'
+rmdir "$CG-ct/full-$$" "$CG-ct"
 
 finish
