@@ -97,23 +97,29 @@ static struct container *find(struct containers *c, uint64_t cgroup_id)
 	return NULL;
 }
 
-static void cgroup_dir(const struct containers *c, const struct container *ct,
-		       char *dir, size_t len)
+/*
+ * The directory of the container's own cgroup; -1 when there is none to
+ * name: no path known, the root, or one too long (cut short, it would name
+ * an ancestor, whose every task a kill would take).
+ */
+static int cgroup_dir(const struct containers *c, const struct container *ct,
+		      char *dir, size_t len)
 {
-	snprintf(dir, len, "%s%s", c->cfg.cgroup_mount, ct->path ? ct->path : "");
+	int n;
+
+	if (!ct->path || !ct->path[0] || !strcmp(ct->path, "/"))
+		return -1;
+	n = snprintf(dir, len, "%s%s", c->cfg.cgroup_mount, ct->path);
+	return n < 0 || (size_t)n >= len ? -1 : 0;
 }
 
 /* Whether the container's cgroup was removed: its runtime is done with it. */
 static int cgroup_gone(const struct containers *c, const struct container *ct)
 {
 	char dir[PATH_MAX];
-	int n;
 
-	if (!ct->path)
-		return 0;
-	n = snprintf(dir, sizeof(dir), "%s%s", c->cfg.cgroup_mount, ct->path);
-	if (n < 0 || (size_t)n >= sizeof(dir))
-		return 0;	/* too long to ask about: not known to be gone */
+	if (cgroup_dir(c, ct, dir, sizeof(dir)))
+		return 0;	/* nothing to ask about: not known to be gone */
 	return access(dir, F_OK) != 0 && errno == ENOENT;
 }
 
@@ -345,12 +351,19 @@ static int signal_cgroup(const char *dir, int sig)
 	return n;
 }
 
-/* cgroup.kill takes every task at once, forks included (Linux 5.14+). */
+/*
+ * cgroup.kill takes every task at once, forks included (Linux 5.14+).
+ * Without a cgroup to name, only the task the kernel held.
+ */
 static void kill_container(struct containers *c, const struct container *ct)
 {
 	char dir[PATH_MAX], file[PATH_MAX + 16];
 
-	cgroup_dir(c, ct, dir, sizeof(dir));
+	if (cgroup_dir(c, ct, dir, sizeof(dir))) {
+		if (ct->held)
+			kill((pid_t)ct->held->tgid, SIGKILL);
+		return;
+	}
 	snprintf(file, sizeof(file), "%s/cgroup.kill", dir);
 	if (write_file(file, "1") == 0)
 		return;
@@ -362,8 +375,10 @@ static void release_container(struct containers *c, const struct container *ct)
 {
 	char dir[PATH_MAX];
 
-	cgroup_dir(c, ct, dir, sizeof(dir));
-	signal_cgroup(dir, SIGCONT);
+	if (!cgroup_dir(c, ct, dir, sizeof(dir)))
+		signal_cgroup(dir, SIGCONT);
+	else if (ct->held)
+		kill((pid_t)ct->held->tgid, SIGCONT);
 }
 
 static const char *mode_name(unsigned int mode)
@@ -700,17 +715,13 @@ void containers__tick(struct containers *c)
 	}
 }
 
-void containers__settle(struct containers *c, int final)
+void containers__settle(struct containers *c)
 {
 	for (size_t i = 0; i < c->n; i++) {
 		struct container *ct = &c->items[i];
 
-		if (ct->decided || !exec_seen(ct))
-			continue;
-		try_decide(c, ct, final);
-		if (!ct->decided)
-			log_info("containers: cgroup %.200s: not identified yet; the pinned programs hold it for the next vouchd",
-				 ct->path ? ct->path : "?");
+		if (!ct->decided && exec_seen(ct))
+			try_decide(c, ct, 1);
 	}
 }
 

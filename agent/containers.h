@@ -45,11 +45,10 @@ void containers__tick(struct containers *c);
 /*
  * When vouchd stops: every container whose first exec the kernel held or
  * reported, and that has no verdict yet, gets one last lookup and its
- * verdict. If that fails: with final (the programs are detached, nothing
- * would release it later), the fail action; pinned, it stays held for the
- * next vouchd, which judges it as one that was running before it.
+ * verdict, or else the fail action, pinned or not: a hold must not depend
+ * on a next vouchd (vouch may be unloaded instead).
  */
-void containers__settle(struct containers *c, int final);
+void containers__settle(struct containers *c);
 /*
  * Before a new policy goes in: judges every known container again and
  * adds its cgroup entry to p, so the swap carries them over.

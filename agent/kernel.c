@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/syscall.h>
+#include <linux/membarrier.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -558,20 +560,31 @@ int kernel__unload(const char *pin_dir)
 	return pin__unload(pin_dir);
 }
 
+/*
+ * A program that started before its link went may still be running on
+ * another CPU: they run inside RCU read-side sections, so one grace
+ * period (membarrier's global command waits for one) sees them out.
+ */
+static void wait_for_running_programs(void)
+{
+	if (syscall(SYS_membarrier, MEMBARRIER_CMD_GLOBAL, 0, 0))
+		usleep(20000);
+}
+
 void kernel__detach(struct kernel *k)
 {
+	int detached = 0;
+
 	if (!k)
 		return;
 	/* pinned links were let go already: the pins hold them */
 	for (int i = k->n_links - 1; i >= 0; i--) {
+		detached |= k->links[i] != NULL;
 		bpf_link__destroy(k->links[i]);
 		k->links[i] = NULL;
 	}
-}
-
-int kernel__pinned(const struct kernel *k)
-{
-	return k && k->pin_dir;
+	if (detached)
+		wait_for_running_programs();
 }
 
 void kernel__close(struct kernel *k)

@@ -39,12 +39,11 @@ int kernel__unload(const char *pin_dir);
 /* Detaches everything and frees the maps, unless pinned. NULL-safe. */
 void kernel__close(struct kernel *k);
 /*
- * Detaches the programs now, unless pinned (the pins hold them), so that
- * the kernel decides nothing more that vouchd would not read. NULL-safe.
+ * Detaches the programs now, unless pinned (the pins hold them), and
+ * waits for runs already under way to end, so that the kernel decides
+ * nothing more that vouchd would not read. NULL-safe.
  */
 void kernel__detach(struct kernel *k);
-/* Whether the programs stay attached once vouchd exits. */
-int kernel__pinned(const struct kernel *k);
 
 /*
  * Makes p the policy in force, taking ownership of it on success. On

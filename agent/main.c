@@ -684,7 +684,7 @@ static void wind_down(struct agent *a)
 	sd_notify(0, "STOPPING=1");
 	kernel__detach(a->kernel);
 	events__consume(a->events);
-	containers__settle(a->containers, !kernel__pinned(a->kernel));
+	containers__settle(a->containers);
 	events__report_losses(a->events);
 }
 
@@ -838,6 +838,9 @@ int main(int argc, char **argv)
 		sd_notify(0, "READY=1");
 		events__emit_note(a.events, "agent", "vouchd started",
 				  kernel__active(a.kernel)->gen);
+		/* records first: a container held while no vouchd ran is a
+		 * start to judge, not one found running */
+		events__consume(a.events);
 		containers__survey(a.containers);
 		err = run_loop(&a);
 		events__emit_note(a.events, "agent", "vouchd stopping", 0);

@@ -184,7 +184,8 @@ static int new_container_scope(struct policy *p, uint32_t id, const char *name,
 		    (allowlist ? VOUCH_SCOPE_HAS_ALLOWLIST : 0) |
 		    (c->deny_direct_loader ? VOUCH_SCOPE_DENY_LOADER : 0) |
 		    (c->deny_anonymous ? VOUCH_SCOPE_DENY_ANONYMOUS : 0) |
-		    (c->check_scripts ? VOUCH_SCOPE_CHECK_SCRIPTS : 0);
+		    (c->check_scripts ? VOUCH_SCOPE_CHECK_SCRIPTS : 0) |
+		    (c->fail_action == RULES_FAIL_KILL ? VOUCH_SCOPE_FAIL_KILL : 0);
 	return 0;
 }
 

@@ -628,11 +628,12 @@ static __always_inline void note_script(struct linux_binprm *bprm,
  * before its first instruction and waits for vouchd, which releases or
  * kills every task of the container; in audit mode it runs, reported.
  * Only a task whose record is in the ring buffer is held: vouchd would
- * never release one it does not know of. With the buffer full, enforce
- * mode kills the exec instead (the loss is counted), as unattested.
+ * never release one it does not know of. With the buffer full, the fail
+ * action is applied here (the loss is counted): kill, or let it run.
  */
 static __always_inline void hold(struct scratch *s, struct task_struct *task,
-				 const struct exe_id *id, struct decision *d)
+				 const struct exe_id *id, struct decision *d,
+				 const struct vouch_scope *sc)
 {
 	int enforce = d->mode == VOUCH_MODE_ENFORCE;
 	struct vouch_exec_event *ev;
@@ -642,7 +643,7 @@ static __always_inline void hold(struct scratch *s, struct task_struct *task,
 	ev = reserve_record(s, task, VOUCH_EVENT_CONTAINER, id, d,
 			    enforce ? VOUCH_ACTION_HELD : VOUCH_ACTION_REPORTED);
 	if (!ev) {
-		if (enforce)
+		if (enforce && (sc->flags & VOUCH_SCOPE_FAIL_KILL))
 			bpf_send_signal(SIGKILL);
 		return;
 	}
@@ -750,7 +751,7 @@ int BPF_PROG(vouch_exec, struct task_struct *task, pid_t old_pid,
 	judge(s, gen, slot, sc, &s->id, 1, &d);
 	if ((context.cs.flags & VOUCH_CGROUP_PENDING) &&
 	    (d.verdict == VOUCH_VERDICT_ALLOW || d.exception))
-		hold(s, task, &s->id, &d);
+		hold(s, task, &s->id, &d, sc);
 	else
 		act(s, task, VOUCH_EVENT_EXEC, &s->id, &d);
 	return 0;

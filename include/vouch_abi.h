@@ -88,6 +88,8 @@ enum vouch_event_kind {
 #define VOUCH_SCOPE_HAS_DENY		(1U << 4)	/* deny path entries */
 #define VOUCH_SCOPE_HAS_INODES		(1U << 5)	/* inode entries */
 #define VOUCH_SCOPE_CONTAINER		(1U << 6)	/* judges containers */
+/* Containers: fail_action is kill, so a hold vouchd cannot learn of kills. */
+#define VOUCH_SCOPE_FAIL_KILL		(1U << 7)
 /* Egress: connects are judged in this scope (it has egress entries). */
 #define VOUCH_SCOPE_EGRESS		(1U << 8)
 /* Egress: egress.allow given, so a destination no entry covers is denied. */

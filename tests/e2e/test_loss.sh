@@ -6,6 +6,7 @@
 # plus the losses it counts add up to exactly 2,000. A container starting
 # then is killed, not held where vouchd would never see it.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/containers.sh"
 
 make_binaries
 write_rules enforce
@@ -38,7 +39,7 @@ check "each loss event names its kind and reason" jq -e -s 'map(select(.kind == 
 # learn of a hold, so the kernel kills it (enforce) and counts the loss
 stop_vouchd
 mkdir -p "$CG-ct"
-trap 'kill -9 $(cat "$CG-ct"/*/cgroup.procs 2>/dev/null) 2>/dev/null; rmdir "$CG-ct"/* 2>/dev/null; cleanup' EXIT
+trap 'remove_cgroups_below "$CG-ct"; cleanup' EXIT
 write_rules enforce "
 containers:
   mode: enforce
@@ -63,6 +64,23 @@ wait "$full" 2> /dev/null
 kill -CONT "$VOUCHD_PID"
 check "ring buffer full: the lost container record is counted" wait_for 8 '
 	.kind == "loss" and .loss.kind == "container" and .loss.count >= 1'
-rmdir "$CG-ct/full-$$" "$CG-ct"
+
+# with fail_action release, the same start runs unheld (the loss counted)
+write_rules enforce "
+containers:
+  mode: enforce
+  fail_action: release
+  cgroup_roots: [\"/$CGNAME-ct\"]"
+reload || fail "reload with fail_action release"
+kill -STOP "$VOUCHD_PID"
+in_cg "$T" flood $N "$W/denied/bad" marker "$W/m-loss3" > /dev/null
+mkdir "$CG-ct/free-$$"
+timeout -s KILL 10 sh -c 'echo $$ > "$1/cgroup.procs" && exec "$2" marker "$3"' \
+	_ "$CG-ct/free-$$" "$T" "$W/m-free" > /dev/null 2>&1
+kill -CONT "$VOUCHD_PID"
+check "ring buffer full, fail_action release: the container runs, not held" \
+	[ -e "$W/m-free" ]
+remove_cgroups_below "$CG-ct"
+rmdir "$CG-ct"
 
 finish
