@@ -157,6 +157,28 @@ in_cg() {
 	sh -c 'echo $$ > "$0/cgroup.procs" && exec "$@"' "$CG" "$@"
 }
 
+# spawn_in_cgroup DIR MARKER: in the background, a task that joins cgroup
+# DIR and execs the trigger, which writes MARKER if it ever runs; $! is
+# that task.
+spawn_in_cgroup() {
+	sh -c 'echo $$ > "$1/cgroup.procs" && exec "$2" marker "$3"' \
+		_ "$1" "$T" "$2" > /dev/null 2>&1 &
+}
+
+# proc_state PID: its state letter (T stopped, Z exited), empty once reaped.
+proc_state() {
+	awk '{ print $3 }' "/proc/$1/stat" 2> /dev/null
+}
+
+# wait_state PID REGEX: waits up to 5 s for proc_state PID to match REGEX.
+wait_state() {
+	for _ in $(seq 100); do
+		[[ "$(proc_state "$1")" =~ $2 ]] && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
 # in_cg_at DIR COMMAND...: the same, from working directory DIR.
 in_cg_at() {
 	local dir=$1

@@ -143,8 +143,8 @@ reload || fail "reload back"
 # --- a runtime's helper below the root (conmon) is no container: it runs
 conmon=libpod-conmon-$(printf 'e%.0s' $(seq 64)).scope
 mkdir "$CG/$conmon"
-sh -c 'echo $$ > "$1/cgroup.procs" && exec "$2" marker "$3"' _ "$CG/$conmon" "$T" \
-	"$W/m-conmon" > /dev/null 2>&1
+spawn_in_cgroup "$CG/$conmon" "$W/m-conmon"
+wait $!
 check "conmon scope: released, not killed" [ -e "$W/m-conmon" ]
 check "conmon scope: no container verdict about it" \
 	[ "$(count_events '.kind == "container" and (.workload.cgroupPath // "" | test("conmon"))')" = 0 ]
@@ -177,8 +177,8 @@ check "huge annotation: judged on the rest (attested image runs)" [ -e "$W/out/h
 deep=$CG
 for i in $(seq 16); do deep=$deep/$(printf 'd%.0s' $(seq 240)); done
 mkdir -p "$deep"
-sh -c 'echo $$ > "$1/cgroup.procs" && exec "$2" marker "$3"' _ "$deep" "$T" "$W/m-deep" \
-	> /dev/null 2>&1
+spawn_in_cgroup "$deep" "$W/m-deep"
+wait $!
 check "4,000-character cgroup path: the process never runs" [ ! -e "$W/m-deep" ]
 check "4,000-character cgroup path: fail action reported" ev '
 	.kind == "container" and .rule == "containers/fail_action" and
@@ -187,8 +187,8 @@ find "$CG/$(printf 'd%.0s' $(seq 240))" -depth -type d -exec rmdir {} \; 2>/dev/
 
 # a container whose metadata never comes: held, then the fail action
 mkdir "$CG/mute-$$"
-timeout -s KILL 20 sh -c 'echo $$ > "$1/cgroup.procs" && exec "$2" marker "$3"' \
-	_ "$CG/mute-$$" "$T" "$W/m-mute" > /dev/null 2>&1
+spawn_in_cgroup "$CG/mute-$$" "$W/m-mute"
+check "no metadata: killed once the hold times out" wait_state $! '^Z?$'
 check "no metadata: the process never runs" [ ! -e "$W/m-mute" ]
 check "no metadata: the timeout is logged" \
 	grep -q "mute-$$: container not identified (hold timeout)" "$W/vouchd.log"
@@ -199,8 +199,7 @@ rmdir "$CG/mute-$$"
 sed -i 's/hold_timeout_ms: .*/hold_timeout_ms: 60000/' "$W/rules.yaml"
 reload || fail "reload with a long hold timeout"
 mkdir "$CG/ghost-$$"
-sh -c 'echo $$ > "$1/cgroup.procs" && exec "$2" marker "$3"' _ "$CG/ghost-$$" "$T" "$W/m-ghost" \
-	> /dev/null 2>&1 &
+spawn_in_cgroup "$CG/ghost-$$" "$W/m-ghost"
 ghost=$!
 sleep 0.3
 kill -9 "$ghost" 2>/dev/null
@@ -253,25 +252,15 @@ container_rules enforce
 sed -i 's/hold_timeout_ms: .*/hold_timeout_ms: 60000/' "$W/rules.yaml"
 reload || fail "reload to enforce"
 mkdir "$CG/held-$$"
-sh -c 'echo $$ > "$1/cgroup.procs" && exec "$2" marker "$3"' _ "$CG/held-$$" "$T" "$W/m-held" \
-	> /dev/null 2>&1 &
+spawn_in_cgroup "$CG/held-$$" "$W/m-held"
 held=$!
-for _ in $(seq 100); do
-	[ "$(awk '{ print $3 }' "/proc/$held/stat" 2>/dev/null)" = T ] && break
-	sleep 0.05
-done
-check "stop: the container's first exec is held" \
-	[ "$(awk '{ print $3 }' "/proc/$held/stat" 2>/dev/null)" = T ]
+check "stop: the container's first exec is held" wait_state "$held" '^T$'
+
 check "vouchd survived all of it" kill -0 "$VOUCHD_PID"
 stop_vouchd
 # killed: a zombie until this shell reaps it, or gone
-for _ in $(seq 100); do
-	state=$(awk '{ print $3 }' "/proc/$held/stat" 2>/dev/null)
-	[ -z "$state" ] || [ "$state" = Z ] && break
-	sleep 0.05
-done
 check "stop: the held container gets the fail action, not a stop forever" \
-	[ -z "$state" -o "$state" = Z ]
+	wait_state "$held" '^Z?$'
 check "stop: its entrypoint never ran" [ ! -e "$W/m-held" ]
 check "stop: and it is reported" [ "$(count_events '
 	.kind == "container" and .action == "killed" and

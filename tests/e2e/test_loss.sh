@@ -48,14 +48,11 @@ start_vouchd || exit 1
 kill -STOP "$VOUCHD_PID"
 in_cg "$T" flood $N "$W/denied/bad" marker "$W/m-loss2" > /dev/null
 mkdir "$CG-ct/full-$$"
-sh -c 'echo $$ > "$1/cgroup.procs" && exec "$2" marker "$3"' _ "$CG-ct/full-$$" "$T" \
-	"$W/m-full" > /dev/null 2>&1 &
+spawn_in_cgroup "$CG-ct/full-$$" "$W/m-full"
 full=$!
-for _ in $(seq 100); do
-	state=$(awk '{ print $3 }' "/proc/$full/stat" 2>/dev/null)
-	[ -z "$state" ] || [ "$state" = Z ] || [ "$state" = T ] && break
-	sleep 0.05
-done
+# killed (a zombie, or reaped), or stopped for good
+wait_state "$full" '^[ZT]?$'
+state=$(proc_state "$full")
 check "ring buffer full: the container's exec is not held unseen (state ${state:-gone})" \
 	[ "$state" != T ]
 check "ring buffer full: the container's entrypoint never ran" [ ! -e "$W/m-full" ]
@@ -75,8 +72,8 @@ reload || fail "reload with fail_action release"
 kill -STOP "$VOUCHD_PID"
 in_cg "$T" flood $N "$W/denied/bad" marker "$W/m-loss3" > /dev/null
 mkdir "$CG-ct/free-$$"
-timeout -s KILL 10 sh -c 'echo $$ > "$1/cgroup.procs" && exec "$2" marker "$3"' \
-	_ "$CG-ct/free-$$" "$T" "$W/m-free" > /dev/null 2>&1
+spawn_in_cgroup "$CG-ct/free-$$" "$W/m-free"
+wait_state $! '^Z?$'
 kill -CONT "$VOUCHD_PID"
 check "ring buffer full, fail_action release: the container runs, not held" \
 	[ -e "$W/m-free" ]
