@@ -67,8 +67,8 @@ run_container() {
 		< /dev/null > "$W/$1.out" 2>&1
 }
 
-# The containers' cgroups, v1 hierarchies included, go with the test, and
-# so does every task left in one below the test cgroup (a held one too).
+# The containers' cgroups, v1 hierarchies included, go with the test (the
+# test cgroup itself, with all below it, goes in lib.sh's cleanup).
 cleanup_containers() {
 	local id d
 	for id in $(runc list -q 2>/dev/null); do
@@ -79,23 +79,6 @@ cleanup_containers() {
 	for d in /sys/fs/cgroup/*/"$CGNAME"; do
 		[ "$d" = "$CG" ] && continue
 		[ -d "$d" ] && find "$d" -depth -type d -exec rmdir {} \; 2> /dev/null
-	done
-	remove_cgroups_below "$CG"
-}
-
-# remove_cgroups_below DIR: kills every task in DIR's child cgroups, then
-# removes them, deepest first, retrying while the tasks exit.
-remove_cgroups_below() {
-	local d
-	[ -d "$1" ] || return 0
-	for d in $(find "$1" -mindepth 1 -type d 2> /dev/null); do
-		echo 1 > "$d/cgroup.kill" 2> /dev/null ||
-			kill -9 $(cat "$d/cgroup.procs" 2> /dev/null) 2> /dev/null
-	done
-	for _ in 1 2 3 4 5 6 7 8 9 10; do
-		find "$1" -mindepth 1 -depth -type d -exec rmdir {} \; 2> /dev/null
-		[ -z "$(find "$1" -mindepth 1 -type d 2> /dev/null)" ] && return 0
-		sleep 0.1
 	done
 }
 

@@ -25,6 +25,22 @@ CGNAME=vouch-e2e-$$-$RANDOM
 CG=$CGROOT/$CGNAME
 mkdir "$CG"
 
+# remove_cgroup DIR: kills every task in cgroup DIR and below it (a held,
+# stopped one too), then removes them all, deepest first, retrying while
+# the tasks exit.
+remove_cgroup() {
+	local d
+	for d in $(find "$1" -type d 2> /dev/null); do
+		echo 1 > "$d/cgroup.kill" 2> /dev/null ||
+			kill -9 $(cat "$d/cgroup.procs" 2> /dev/null) 2> /dev/null
+	done
+	for _ in 1 2 3 4 5 6 7 8 9 10; do
+		find "$1" -depth -type d -exec rmdir {} \; 2> /dev/null
+		[ -d "$1" ] || return 0
+		sleep 0.1
+	done
+}
+
 cleanup() {
 	stop_vouchd
 	stop_collector
@@ -32,14 +48,7 @@ cleanup() {
 	# whatever a test left in its cgroups goes with them
 	local cg
 	for cg in "$CG"-* "$CG"; do
-		[ -d "$cg" ] || continue
-		for pid in $(cat "$cg/cgroup.procs" 2>/dev/null); do
-			kill -9 "$pid" 2>/dev/null
-		done
-		for _ in 1 2 3 4 5 6 7 8 9 10; do
-			rmdir "$cg" 2>/dev/null && break
-			sleep 0.1
-		done
+		[ -d "$cg" ] && remove_cgroup "$cg"
 	done
 	rm -rf "$W"
 }
